@@ -1,0 +1,81 @@
+"""Tiny benchmark harness: run a task with several implementations, report medians and ratios.
+
+Each ``benchmarks/bench_<area>.py`` defines ``cases(scale: str) -> list[Task]``; ``run.py``
+collects them. A ``Task`` is one piece of work (e.g. "Cox Efron, 100,000 rows, 5 covariates")
+done by several ``Impl``s (cartcohort and its peers). A peer that is not installed is skipped
+with a note, never faked. Timings are wall-clock medians of ``repeat`` runs; ratios are
+peer / cartcohort, so a ratio above 1 means cartcohort is faster.
+"""
+
+from __future__ import annotations
+
+import gc
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class Impl:
+    """One implementation of a task. ``setup`` runs untimed and returns the callable to time."""
+
+    name: str
+    setup: Callable[[], Callable[[], object]]
+    available: Callable[[], bool] = lambda: True
+
+
+@dataclass
+class Task:
+    """One piece of work done by several implementations."""
+
+    name: str
+    impls: list[Impl]
+    target_seconds: float | None = None
+    repeat: int = 3
+    notes: list[str] = field(default_factory=list)
+
+
+def time_impl(impl: Impl, repeat: int) -> float | None:
+    """Median wall time of ``repeat`` runs, or None if the implementation is unavailable."""
+    if not impl.available():
+        return None
+    fn = impl.setup()
+    times = []
+    for _ in range(repeat):
+        gc.collect()
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def r_available() -> bool:
+    """Whether ``Rscript`` is on PATH."""
+    return shutil.which("Rscript") is not None
+
+
+def time_r(script: str, data_csv: Path, repeat: int = 3) -> float:
+    """Median time of an R expression on a CSV, timed inside R (file reading excluded).
+
+    ``script`` must use the data frame ``d`` and is timed with ``system.time``.
+    """
+    code = (
+        "suppressPackageStartupMessages({library(survival); library(cmprsk)});"
+        f"d <- read.csv('{data_csv}');"
+        f"t <- replicate({repeat}, system.time({{ {script} }})[['elapsed']]);"
+        "cat(median(t))"
+    )
+    out = subprocess.run(["Rscript", "-e", code], capture_output=True, text=True, check=True)
+    return float(out.stdout.strip().split()[-1])
+
+
+def tmp_csv(frame: object) -> Path:
+    """Write a pandas frame to a temporary CSV for R."""
+    path = Path(tempfile.mkdtemp()) / "data.csv"
+    frame.to_csv(path, index=False)  # type: ignore[attr-defined]
+    return path

@@ -1,0 +1,14 @@
+"""Literal aliases shared by the public API."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+CIMethod = Literal["log-log", "log", "plain"]
+Ties = Literal["efron", "breslow"]
+PHTransform = Literal["km", "rank", "identity", "log"]
+LogisticMethod = Literal["ml", "firth"]
+CorrelationMethod = Literal["pearson", "spearman"]
+Severity = Literal["error", "warning"]
+
+__all__ = ["CIMethod", "CorrelationMethod", "LogisticMethod", "PHTransform", "Severity", "Ties"]

@@ -1,0 +1,288 @@
+"""Input preparation shared by every estimator.
+
+One place decides how a DataFrame becomes arrays: which columns are needed,
+which rows are dropped as incomplete (complete cases, as R's default
+``na.action = na.omit``; the count and reason are reported, never silent), how
+times and event indicators are checked, and how covariates become a design
+matrix with R's treatment coding (first level is the reference).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from scipy.linalg import qr
+
+from cartcohort.errors import AnalysisError, CollinearityError, DegenerateDataError
+
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Prepared:
+    """Complete-case rows of the needed columns, with what was excluded."""
+
+    frame: pd.DataFrame
+    n_excluded: int
+    exclusions: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _missing_column_message(name: str, available: Sequence[str], role: str) -> str:
+    close = difflib.get_close_matches(str(name), [str(c) for c in available], n=3, cutoff=0.6)
+    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    return f"`{role}` column {name!r} is not in the data.{hint}"
+
+
+def prepare(
+    data: pd.DataFrame,
+    columns: Mapping[str, str | Sequence[str] | None],
+) -> Prepared:
+    """Select the named columns and keep complete cases.
+
+    Parameters
+    ----------
+    data
+        The input frame.
+    columns
+        Role -> column name (or list of names, or ``None`` when the role is unused),
+        e.g. ``{"time": "os_days", "event": "death", "by": None}``.
+
+    Returns
+    -------
+    Prepared
+        The selected columns (original names) of the complete rows, the number
+        of rows excluded, and one reason per column that caused exclusions.
+
+    Raises
+    ------
+    AnalysisError
+        A named column does not exist (with close-match suggestions), or
+        ``data`` is not a DataFrame.
+    DegenerateDataError
+        No complete rows remain.
+    """
+    if not isinstance(data, pd.DataFrame):
+        msg = f"`data` must be a pandas DataFrame; got {type(data).__name__}."
+        raise AnalysisError(msg)
+    needed: list[str] = []
+    problems: list[str] = []
+    for role, spec in columns.items():
+        if spec is None:
+            continue
+        names = [spec] if isinstance(spec, str) else list(spec)
+        for name in names:
+            if name not in data.columns:
+                problems.append(_missing_column_message(name, list(data.columns), role))
+            elif name not in needed:
+                needed.append(name)
+    if problems:
+        raise AnalysisError(" ".join(problems))
+    frame = data.loc[:, needed]
+    missing = frame.isna()
+    keep = ~missing.any(axis=1)
+    exclusions = tuple(
+        f"{int(missing[c].sum())} row(s) with missing {c!r}" for c in needed if missing[c].any()
+    )
+    n_excluded = int((~keep).sum())
+    frame = frame.loc[keep].reset_index(drop=True)
+    if len(frame) == 0:
+        msg = "No complete rows remain after excluding missing values: " + "; ".join(exclusions)
+        raise DegenerateDataError(msg if exclusions else "The data have no rows.")
+    return Prepared(frame=frame, n_excluded=n_excluded, exclusions=exclusions)
+
+
+
+def as_time(values: pd.Series, name: str) -> FloatArray:
+    """Check and convert follow-up times: numeric, finite and non-negative."""
+    try:
+        arr = pd.to_numeric(values, errors="raise").to_numpy(dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        msg = f"Time column {name!r} must be numeric (days since infusion); {exc}."
+        raise AnalysisError(msg) from exc
+    bad = ~np.isfinite(arr) | (arr < 0)
+    if bad.any():
+        rows = np.flatnonzero(bad)[:5].tolist()
+        msg = (
+            f"Time column {name!r} must be finite and >= 0; rows {rows} have "
+            f"{arr[bad][:5].tolist()}. Times are days since infusion; fix or remove those rows."
+        )
+        raise AnalysisError(msg)
+    return arr
+
+
+def as_event(values: pd.Series, name: str) -> npt.NDArray[np.bool_]:
+    """Check and convert an event indicator: bool, or 0/1 (1 = event)."""
+    if values.dtype == bool:
+        return values.to_numpy(dtype=bool)
+    try:
+        arr = pd.to_numeric(values, errors="raise").to_numpy(dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        msg = f"Event column {name!r} must be 0/1 or True/False; {exc}."
+        raise AnalysisError(msg) from exc
+    bad = ~np.isin(arr, (0.0, 1.0))
+    if bad.any():
+        msg = (
+            f"Event column {name!r} must be 0 (censored) or 1 (event); found "
+            f"{sorted(set(arr[bad].tolist()))[:5]}. For competing risks use cumulative_incidence."
+        )
+        raise AnalysisError(msg)
+    return arr.astype(bool)
+
+
+def as_cause(values: pd.Series, name: str) -> npt.NDArray[np.int64]:
+    """Check and convert a competing-risks status: 0 censored, 1..K causes."""
+    try:
+        arr = pd.to_numeric(values, errors="raise").to_numpy(dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        msg = f"Event column {name!r} must be integer codes (0 censored, 1..K causes); {exc}."
+        raise AnalysisError(msg) from exc
+    bad = (arr < 0) | (arr != np.round(arr))
+    if bad.any():
+        msg = f"Event column {name!r} must hold 0 (censored) or causes 1..K; found {arr[bad][:5]}."
+        raise AnalysisError(msg)
+    return arr.astype(np.int64)
+
+
+def group_levels(values: pd.Series) -> list[object]:
+    """Levels of a grouping column in R's order.
+
+    A pandas ``Categorical`` keeps its category order (unused levels dropped);
+    anything else is sorted, as R's ``factor()`` does.
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        present = set(values.dropna().unique().tolist())
+        return [c for c in values.cat.categories.tolist() if c in present]
+    return sorted(values.dropna().unique().tolist())
+
+
+def require_groups(levels: Sequence[object], name: str, minimum: int = 2) -> None:
+    """Raise a named error when a comparison has fewer than ``minimum`` groups."""
+    if len(levels) < minimum:
+        msg = (
+            f"Column {name!r} has {len(levels)} group(s) ({list(levels)}) among complete rows; "
+            f"a comparison needs at least {minimum}."
+        )
+        raise DegenerateDataError(msg)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Design:
+    """A numeric design matrix with R-style term names.
+
+    ``terms[i]`` names column ``i`` of ``matrix``: a numeric covariate keeps its
+    name; a factor level is ``variable[level]`` (treatment coding, the first level
+    is the reference and has no column). ``variables[i]`` is the covariate that
+    column ``i`` came from; ``reference`` maps each factor to its reference level.
+    """
+
+    matrix: FloatArray
+    terms: tuple[str, ...]
+    variables: tuple[str, ...]
+    reference: dict[str, object]
+
+
+def _is_factor(s: pd.Series) -> bool:
+    return (
+        isinstance(s.dtype, pd.CategoricalDtype)
+        or s.dtype == bool
+        or pd.api.types.is_object_dtype(s.dtype)
+        or pd.api.types.is_string_dtype(s.dtype)
+    )
+
+
+def design_matrix(frame: pd.DataFrame, covariates: Sequence[str]) -> Design:
+    """Build the design matrix for ``covariates`` (no intercept column).
+
+    Numeric columns enter as they are. Booleans, strings and Categoricals are
+    factors with treatment coding: a Categorical's first category is the
+    reference; booleans use ``False``; strings use sorted order (as R's
+    ``factor()``). Term names are ``variable[level]``.
+    """
+    cols: list[FloatArray] = []
+    terms: list[str] = []
+    variables: list[str] = []
+    reference: dict[str, object] = {}
+    for var in covariates:
+        s = frame[var]
+        if _is_factor(s):
+            if s.dtype == bool:
+                levels: list[object] = [False, True]
+                present = set(s.unique().tolist())
+                levels = [lv for lv in levels if lv in present]
+            else:
+                levels = group_levels(s)
+            if len(levels) < 2:
+                msg = (
+                    f"Covariate {var!r} has a single level ({levels}) among complete rows; "
+                    "it cannot be estimated. Remove it from the model."
+                )
+                raise DegenerateDataError(msg)
+            reference[var] = levels[0]
+            values = s.to_numpy(dtype=object)
+            for lv in levels[1:]:
+                cols.append((values == lv).astype(np.float64))
+                terms.append(f"{var}[{lv}]")
+                variables.append(var)
+        else:
+            try:
+                cols.append(pd.to_numeric(s, errors="raise").to_numpy(dtype=np.float64))
+            except (TypeError, ValueError) as exc:
+                msg = f"Covariate {var!r} must be numeric or categorical; {exc}."
+                raise AnalysisError(msg) from exc
+            terms.append(var)
+            variables.append(var)
+    matrix = np.column_stack(cols) if cols else np.empty((len(frame), 0))
+    return Design(
+        matrix=matrix, terms=tuple(terms), variables=tuple(variables), reference=reference
+    )
+
+
+def check_full_rank(matrix: FloatArray, terms: Sequence[str], *, intercept: bool) -> None:
+    """Raise :class:`CollinearityError` naming the collinear terms, if any.
+
+    Uses a column-pivoted QR decomposition: a column whose diagonal of R is
+    negligible relative to the largest is a linear combination of the columns
+    before it in pivot order. Constant columns are collinear with the intercept
+    (logistic regression) or carry no information (Cox).
+    """
+    n = matrix.shape[0]
+    if matrix.shape[1] == 0:
+        return
+    x = np.column_stack([np.ones(n), matrix]) if intercept else matrix
+    names = (["(Intercept)"] if intercept else []) + list(terms)
+    # Scale columns so the tolerance is unit free.
+    scale = np.sqrt((x**2).sum(axis=0))
+    scale[scale == 0] = 1.0
+    _, r, piv = qr(x / scale, mode="economic", pivoting=True)
+    diag = np.abs(np.diag(r))
+    tol = max(x.shape) * np.finfo(float).eps * (diag[0] if diag.size else 1.0) * 1e3
+    rank = int((diag > tol).sum())
+    constant = [names[j] for j in range(x.shape[1]) if np.ptp(x[:, j]) == 0 and names[j] != "(Intercept)"]
+    if rank < x.shape[1] or (not intercept and constant):
+        dependent = [names[j] for j in piv[rank:]]
+        involved = sorted(set(dependent) | set(constant))
+        msg = (
+            f"Covariates are collinear: {', '.join(involved)} "
+            f"{'is' if len(involved) == 1 else 'are'} a linear combination of other terms "
+            "(or constant). Remove one of them or combine levels."
+        )
+        raise CollinearityError(msg)
+
+
+__all__ = [
+    "Design",
+    "Prepared",
+    "as_cause",
+    "as_event",
+    "as_time",
+    "check_full_rank",
+    "design_matrix",
+    "group_levels",
+    "prepare",
+    "require_groups",
+]
