@@ -96,7 +96,6 @@ def prepare(
     return Prepared(frame=frame, n_excluded=n_excluded, exclusions=exclusions)
 
 
-
 def as_time(values: pd.Series, name: str) -> FloatArray:
     """Check and convert follow-up times: numeric, finite and non-negative."""
     try:
@@ -262,7 +261,9 @@ def check_full_rank(matrix: FloatArray, terms: Sequence[str], *, intercept: bool
     diag = np.abs(np.diag(r))
     tol = max(x.shape) * np.finfo(float).eps * (diag[0] if diag.size else 1.0) * 1e3
     rank = int((diag > tol).sum())
-    constant = [names[j] for j in range(x.shape[1]) if np.ptp(x[:, j]) == 0 and names[j] != "(Intercept)"]
+    constant = [
+        names[j] for j in range(x.shape[1]) if np.ptp(x[:, j]) == 0 and names[j] != "(Intercept)"
+    ]
     if rank < x.shape[1] or (not intercept and constant):
         dependent = [names[j] for j in piv[rank:]]
         involved = sorted(set(dependent) | set(constant))

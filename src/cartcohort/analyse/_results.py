@@ -85,7 +85,9 @@ def frame_to_ard(frame: pd.DataFrame, *, analysis: str, keys: list[str]) -> pd.D
     column becomes ``stat_name`` / ``stat_value`` rows.
     """
     value_cols = [c for c in frame.columns if c not in keys]
-    long = frame.melt(id_vars=keys, value_vars=value_cols, var_name="stat_name", value_name="stat_value")
+    long = frame.melt(
+        id_vars=keys, value_vars=value_cols, var_name="stat_name", value_name="stat_value"
+    )
     long.insert(0, "analysis", analysis)
     return long.reset_index(drop=True)
 
