@@ -1,0 +1,227 @@
+"""The ``cartcohort`` command line: thin wrappers over the library, no statistics here.
+
+Every command turns a :class:`~cartcohort.errors.CartcohortError` into a readable
+message and a non-zero exit code; no command prints a traceback unless
+``CARTCOHORT_DEBUG=1`` is set.
+
+Exit codes: 0 success; 1 the data or the request has problems (validation
+errors, unreadable file, failed import); 2 wrong command-line usage; 70 an
+internal error (a bug in cartcohort — please report it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cartcohort.errors import CartcohortError
+
+app = typer.Typer(
+    name="cartcohort",
+    help="CAR-T cell therapy cohorts: validate, store and analyse patient-level data.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+EXIT_PROBLEMS = 1
+EXIT_INTERNAL = 70
+
+MappingOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--mapping", help="Column-mapping YAML for headers that differ from the standard."
+    ),
+]
+
+
+def _echo_err(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def _load_raw(path: Path, mapping: Path | None):  # type: ignore[no-untyped-def]
+    from cartcohort.ingest import read_mapping, read_source
+
+    column_mapping = read_mapping(mapping) if mapping is not None else None
+    return read_source(path, mapping=column_mapping)
+
+
+@app.command()
+def validate(
+    path: Annotated[
+        Path | None, typer.Argument(help="Cohort file (CSV, XLSX, Parquet, DuckDB) or folder.")
+    ] = None,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Validate the built-in demo cohorts.")
+    ] = False,
+    mapping: MappingOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Check a cohort against the data standard and list every problem at once.
+
+    Exits 1 when there are errors, 0 otherwise (warnings do not fail).
+    """
+    if (path is None) == (not demo):
+        _echo_err("Give a PATH to validate, or --demo for the built-in demo cohorts (not both).")
+        raise typer.Exit(2)
+    from cartcohort.validate import validate_cohort
+
+    targets: list[Path]
+    if demo:
+        from cartcohort.demo import demo_path
+
+        targets = [demo_path("seed002_mrd"), demo_path("synthetic")]
+    else:
+        assert path is not None
+        targets = [path]
+    reports = []
+    failed = False
+    for target in targets:
+        raw = _load_raw(target, mapping)
+        cohort, report = validate_cohort(raw)
+        failed = failed or not report.ok
+        reports.append((target, cohort, report))
+    if as_json:
+        payload = [
+            {"path": str(t), "cohort": c.name if c else None, **r.to_dict()} for t, c, r in reports
+        ]
+        typer.echo(json.dumps(payload if len(payload) > 1 else payload[0], indent=2))
+    else:
+        for target, cohort, report in reports:
+            if cohort is not None:
+                label = " (SYNTHETIC demo data)" if cohort.synthetic else ""
+                sizes = ", ".join(f"{k} {len(v)}" for k, v in cohort.tables.items())
+                typer.echo(f"{target}{label}: {cohort.n_patients} patients; rows: {sizes}")
+            typer.echo(report.render_text())
+            typer.echo("")
+    if failed:
+        raise typer.Exit(EXIT_PROBLEMS)
+
+
+@app.command("import")
+def import_(
+    path: Annotated[Path, typer.Argument(help="Cohort file or folder to import.")],
+    db: Annotated[Path, typer.Option("--db", help="DuckDB database file to write.")],
+    mapping: MappingOption = None,
+) -> None:
+    """Validate a cohort and write it into a DuckDB database, all or nothing.
+
+    On validation errors nothing is written and the report is printed. An existing
+    database is replaced only when the new one is completely written.
+    """
+    from cartcohort.store import write_cohort
+    from cartcohort.validate import validate_cohort
+
+    raw = _load_raw(path, mapping)
+    cohort, report = validate_cohort(raw)
+    if cohort is None:
+        typer.echo(report.render_text())
+        _echo_err(f"Nothing was imported: fix the errors above. {db} was not changed.")
+        raise typer.Exit(EXIT_PROBLEMS)
+    if report.warnings:
+        typer.echo(report.render_text())
+    write_cohort(cohort, db)
+    sizes = ", ".join(f"{k} {len(v)}" for k, v in cohort.tables.items())
+    typer.echo(f"Imported {cohort.n_patients} patients into {db} ({sizes}).")
+
+
+@app.command()
+def export(
+    db: Annotated[Path, typer.Option("--db", help="cartcohort DuckDB database to read.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the tables into.")],
+    fmt: Annotated[
+        str, typer.Option("--format", help="csv, xlsx or parquet.", case_sensitive=False)
+    ] = "csv",
+) -> None:
+    """Write a stored cohort back out as CSV, XLSX or Parquet files."""
+    from cartcohort.store import export_cohort, read_cohort
+
+    cohort = read_cohort(db)
+    paths = export_cohort(cohort, out, fmt=fmt.lower())
+    typer.echo(f"Wrote {len(paths)} file(s) to {out}: " + ", ".join(p.name for p in paths))
+
+
+@app.command()
+def template(
+    path: Annotated[Path, typer.Argument(help="Excel file to write, e.g. cohort.xlsx.")],
+) -> None:
+    """Write a fill-in Excel template with one sheet per table, units and allowed values."""
+    from cartcohort.render.standard import write_template
+
+    if path.suffix.lower() != ".xlsx":
+        _echo_err(f"The template is an Excel workbook: use a .xlsx name (got {path.name!r}).")
+        raise typer.Exit(2)
+    write_template(path)
+    typer.echo(f"Wrote the cohort template to {path}.")
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the demo cohorts into.")],
+    fmt: Annotated[
+        str, typer.Option("--format", help="csv, xlsx or parquet.", case_sensitive=False)
+    ] = "csv",
+) -> None:
+    """Write the built-in demo cohorts (seed 002's 14 published patients; a SYNTHETIC cohort)."""
+    from cartcohort.demo import write_demo
+
+    paths = write_demo(out, fmt=fmt.lower())
+    typer.echo(f"Wrote {len(paths)} file(s) to {out}. The 'synthetic' cohort is simulated data.")
+
+
+@app.command()
+def schema(
+    out: Annotated[Path | None, typer.Option("--out", help="Write to this file.")] = None,
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="The Markdown reference instead of JSON Schema.")
+    ] = False,
+) -> None:
+    """Print the cohort data standard as JSON Schema (or Markdown)."""
+    from cartcohort.model.standard import json_schema
+    from cartcohort.render.standard import data_standard_markdown
+
+    text = data_standard_markdown() if markdown else json.dumps(json_schema(), indent=2) + "\n"
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+        typer.echo(f"Wrote {out}.")
+
+
+def main() -> None:
+    """Entry point of the ``cartcohort`` command."""
+    try:
+        code = app(standalone_mode=False)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except CartcohortError as exc:
+        _echo_err(f"Error: {exc}")
+        sys.exit(EXIT_PROBLEMS)
+    except KeyboardInterrupt:
+        _echo_err("Interrupted.")
+        sys.exit(130)
+    except Exception as exc:  # the last guard: a user never sees a traceback
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(1)
+        if os.environ.get("CARTCOHORT_DEBUG"):
+            raise
+        _echo_err(
+            f"Internal error ({type(exc).__name__}: {exc}). This is a bug in cartcohort; "
+            "run again with CARTCOHORT_DEBUG=1 to see the details and please report it."
+        )
+        sys.exit(EXIT_INTERNAL)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,186 @@
+"""The DuckDB store: round trip, idempotent re-import, all-or-nothing writes."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from cartcohort.errors import StoreError
+from cartcohort.model.cohort import Cohort, SourceFile, apply_dtypes
+from cartcohort.model.standard import TABLE_BY_NAME
+from cartcohort.store import export_cohort, read_cohort, read_provenance, write_cohort
+
+
+def small_cohort(n: int = 5) -> Cohort:
+    patients = apply_dtypes(
+        TABLE_BY_NAME["patients"],
+        pd.DataFrame(
+            {
+                "patient_id": [f"P{i}" for i in range(n)],
+                "sex": ["M", "F"] * (n // 2) + ["M"] * (n % 2),
+                "age_years": [30.5 + i for i in range(n)],
+                "ph_positive": [True, False, None, True, False][:n],
+                "crs_grade": [0, 1, 2, None, 3][:n],
+                "best_response": ["CR", "CRi", "NR", None, "CR"][:n],
+                "infusion_date": pd.to_datetime(["2021-01-04"] * n),
+                "death_day": [None, 120, None, None, 300][:n],
+                "free_text_note": ["a", None, "b", "c", "d"][:n],
+            }
+        ),
+    )
+    labs = apply_dtypes(
+        TABLE_BY_NAME["labs"],
+        pd.DataFrame(
+            {
+                "patient_id": ["P0", "P0", "P1"],
+                "day": [0, 7, 7],
+                "analyte": ["il6", "crp", "il6"],
+                "value": [12.5, 80.0, 1500.25],
+                "unit": ["pg/mL", "mg/L", "pg/mL"],
+            }
+        ),
+    )
+    return Cohort(
+        tables={"patients": patients, "labs": labs},
+        name="small",
+        sources=(SourceFile(path="x.csv", sha256="ab" * 32, tables=("patients", "labs")),),
+        extra_columns={"patients": ("free_text_note",)},
+    )
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_round_trip_keeps_every_value_and_dtype(tmp_path: Path) -> None:
+    cohort = small_cohort()
+    db = write_cohort(cohort, tmp_path / "c.duckdb")
+    back = read_cohort(db)
+    assert back.name == "small"
+    assert back.synthetic is False
+    assert back.extra_columns == {"patients": ("free_text_note",)}
+    assert back.sources == cohort.sources
+    for name, frame in cohort.tables.items():
+        pd.testing.assert_frame_equal(back.tables[name], frame)
+
+
+def test_reimport_is_idempotent(tmp_path: Path) -> None:
+    db = tmp_path / "c.duckdb"
+    write_cohort(small_cohort(), db)
+    first = read_cohort(db)
+    write_cohort(small_cohort(), db)
+    second = read_cohort(db)
+    for name in first.tables:
+        pd.testing.assert_frame_equal(first.tables[name], second.tables[name])
+    assert len(second.patients) == 5  # replaced, never appended
+
+
+def test_provenance_is_recorded(tmp_path: Path) -> None:
+    db = write_cohort(small_cohort(), tmp_path / "c.duckdb")
+    prov = read_provenance(db)
+    assert prov["sources"][0]["sha256"] == "ab" * 32
+    assert prov["cartcohort_version"]
+    assert prov["imported_at"]
+
+
+def test_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="does not exist"):
+        write_cohort(small_cohort(), tmp_path / "nope" / "c.duckdb")
+
+
+def test_reading_a_non_database_is_a_clear_error(tmp_path: Path) -> None:
+    bogus = tmp_path / "c.duckdb"
+    bogus.write_text("not a database")
+    with pytest.raises(StoreError, match="not a DuckDB database"):
+        read_cohort(bogus)
+    with pytest.raises(StoreError, match="does not exist"):
+        read_cohort(tmp_path / "absent.duckdb")
+
+
+def test_failed_write_leaves_existing_database_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = write_cohort(small_cohort(), tmp_path / "c.duckdb")
+    before = sha(db)
+    import cartcohort.store.duckdb_store as store
+
+    calls = {"n": 0}
+    real = store._write_table
+
+    def failing(con, name, frame):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise OSError("disk full (simulated)")
+        real(con, name, frame)
+
+    monkeypatch.setattr(store, "_write_table", failing)
+    with pytest.raises(StoreError, match="left unchanged"):
+        write_cohort(small_cohort(3), db)
+    assert sha(db) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["c.duckdb"]  # no temporary file left behind
+
+
+CHILD = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    import cartcohort.store.duckdb_store as store
+    sys.path.insert(0, {tests!r})
+    from test_store import small_cohort
+
+    real = store._write_table
+    def slow(con, name, frame):
+        real(con, name, frame)
+        if name == "labs":  # half-way: some tables written, the rest not
+            Path({marker!r}).write_text("half")
+            time.sleep(60)
+    store._write_table = slow
+    store.write_cohort(small_cohort(3), {db!r})
+    """
+)
+
+
+def test_killed_import_leaves_existing_database_byte_for_byte_unchanged(tmp_path: Path) -> None:
+    db = write_cohort(small_cohort(), tmp_path / "c.duckdb")
+    before = sha(db)
+    marker = tmp_path / "marker"
+    script = CHILD.format(tests=str(Path(__file__).parent), marker=str(marker), db=str(db))
+    child = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists():
+            assert child.poll() is None, "the import finished or crashed before the kill point"
+            assert time.monotonic() < deadline, "the import never reached the kill point"
+            time.sleep(0.05)
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.wait(timeout=30)
+    assert child.returncode == -signal.SIGKILL
+    assert sha(db) == before
+    assert len(read_cohort(db).patients) == 5
+    # The next import cleans the stray temporary file away and succeeds.
+    write_cohort(small_cohort(3), db)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.duckdb", "marker"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "parquet"])
+def test_export_writes_files(tmp_path: Path, fmt: str) -> None:
+    paths = export_cohort(small_cohort(), tmp_path, fmt=fmt)
+    assert all(p.exists() and p.stat().st_size > 0 for p in paths)
+    if fmt == "csv":
+        text = (tmp_path / "patients.csv").read_text()
+        assert "2021-01-04" in text and "yes" in text
+
+
+def test_export_rejects_unknown_format(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="csv, xlsx or parquet"):
+        export_cohort(small_cohort(), tmp_path, fmt="sav")
