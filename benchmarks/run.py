@@ -1,0 +1,80 @@
+"""Run every benchmark side by side with its peers and print one table.
+
+Usage::
+
+    python benchmarks/run.py                 # full sizes (the issue's targets)
+    python benchmarks/run.py --scale quick   # 1/100 of the sizes, a smoke run
+    python benchmarks/run.py --only cox      # modules whose name contains "cox"
+    python benchmarks/run.py --markdown      # a Markdown table for docs/benchmarks.md
+
+Each ``bench_<area>.py`` module defines ``cases(scale) -> list[Task]``. Ratios are
+peer time / cartcohort time: above 1 means cartcohort is faster. Peers that are not
+installed (or R without ``Rscript``) are listed as skipped, never estimated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import platform
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from _harness import Task, time_impl  # noqa: E402
+
+
+def load_tasks(scale: str, only: str | None) -> list[tuple[str, Task]]:
+    tasks: list[tuple[str, Task]] = []
+    for path in sorted(HERE.glob("bench_*.py")):
+        if only and only not in path.stem:
+            continue
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        tasks.extend((path.stem, t) for t in module.cases(scale))
+    return tasks
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", choices=["full", "quick"], default="full")
+    parser.add_argument("--only", default=None)
+    parser.add_argument("--markdown", action="store_true")
+    args = parser.parse_args()
+    rows = []
+    for module, task in load_tasks(args.scale, args.only):
+        results = {impl.name: time_impl(impl, task.repeat) for impl in task.impls}
+        ours = results.get("cartcohort")
+        for name, seconds in results.items():
+            ratio = None if seconds is None or not ours or name == "cartcohort" else seconds / ours
+            met = None
+            if name == "cartcohort" and task.target_seconds is not None and seconds is not None:
+                met = seconds <= task.target_seconds
+            rows.append((module, task.name, name, seconds, ratio, task.target_seconds, met))
+        print(f"done: {task.name}", file=sys.stderr)
+    print(f"# {platform.processor() or platform.machine()}, Python {platform.python_version()}")
+    header = ("task", "implementation", "median s", "peer/cartcohort", "target s", "met")
+    if args.markdown:
+        print("| " + " | ".join(header) + " |")
+        print("|" + "---|" * len(header))
+    for _, task, name, seconds, ratio, target, met in rows:
+        cells = (
+            task,
+            name,
+            "skipped (not installed)" if seconds is None else f"{seconds:.4f}",
+            "" if ratio is None else f"{ratio:.1f}×",
+            "" if target is None or name != "cartcohort" else f"{target:g}",
+            "" if met is None else ("yes" if met else "NO"),
+        )
+        if args.markdown:
+            print("| " + " | ".join(cells) + " |")
+        else:
+            print("  ".join(f"{c:<28}" if i < 2 else f"{c:>14}" for i, c in enumerate(cells)))
+
+
+if __name__ == "__main__":
+    main()
