@@ -32,7 +32,8 @@ def load_tasks(scale: str, only: str | None) -> list[tuple[str, Task]]:
         if only and only not in path.stem:
             continue
         spec = importlib.util.spec_from_file_location(path.stem, path)
-        assert spec is not None and spec.loader is not None
+        assert spec is not None
+        assert spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         tasks.extend((path.stem, t) for t in module.cases(scale))
