@@ -10,5 +10,14 @@ PHTransform = Literal["km", "rank", "identity", "log"]
 LogisticMethod = Literal["ml", "firth"]
 CorrelationMethod = Literal["pearson", "spearman"]
 Severity = Literal["error", "warning"]
+Alternative = Literal["two-sided", "less", "greater"]
 
-__all__ = ["CIMethod", "CorrelationMethod", "LogisticMethod", "PHTransform", "Severity", "Ties"]
+__all__ = [
+    "Alternative",
+    "CIMethod",
+    "CorrelationMethod",
+    "LogisticMethod",
+    "PHTransform",
+    "Severity",
+    "Ties",
+]

@@ -85,6 +85,13 @@ def prepare(
     frame = data.loc[:, needed]
     missing = frame.isna()
     keep = ~missing.any(axis=1)
+    if bool(keep.all()):  # the common case: nothing to exclude, no second copy of the data
+        if not isinstance(frame.index, pd.RangeIndex) or frame.index.start != 0:
+            frame = frame.reset_index(drop=True)
+        if len(frame) == 0:
+            msg = "The data have no rows."
+            raise DegenerateDataError(msg)
+        return Prepared(frame=frame, n_excluded=0, exclusions=())
     exclusions = tuple(
         f"{int(missing[c].sum())} row(s) with missing {c!r}" for c in needed if missing[c].any()
     )
