@@ -1,9 +1,108 @@
-"""cartcohort: CAR-T cell therapy cohorts from raw clinical data to published analyses."""
+"""cartcohort: CAR-T cell therapy cohorts from raw clinical data to published analyses.
+
+The public API is this module's ``__all__`` (guarded by ``tests/test_public_api.py``).
+Names are imported lazily on first use, so ``import cartcohort`` and the command line
+start fast even though the statistics pull in SciPy and statsmodels.
+"""
 
 from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from cartcohort.analyse._results import _version
 
 __version__ = _version()
 
-__all__ = ["__version__"]
+# public name -> module that defines it
+_EXPORTS: dict[str, str] = {
+    # data standard, cohort, store
+    "Cohort": "cartcohort.model.cohort",
+    "json_schema": "cartcohort.model.standard",
+    "STANDARD_VERSION": "cartcohort.model.standard",
+    "read_cohort": "cartcohort.store",
+    "write_cohort": "cartcohort.store",
+    "export_cohort": "cartcohort.store",
+    "MethodInfo": "cartcohort.analyse._results",
+    # survival
+    "kaplan_meier": "cartcohort.analyse.km",
+    "median_follow_up": "cartcohort.analyse.km",
+    "KaplanMeierResult": "cartcohort.analyse.km",
+    "FollowUpResult": "cartcohort.analyse.km",
+    "logrank_test": "cartcohort.analyse.logrank",
+    "logrank_trend_test": "cartcohort.analyse.logrank",
+    "LogRankResult": "cartcohort.analyse.logrank",
+    "LogRankTrendResult": "cartcohort.analyse.logrank",
+    # contingency tables and group comparisons
+    "fisher_exact": "cartcohort.analyse.contingency",
+    "chi_square_test": "cartcohort.analyse.contingency",
+    "cochran_armitage_test": "cartcohort.analyse.contingency",
+    "FisherExactResult": "cartcohort.analyse.contingency",
+    "ChiSquareTestResult": "cartcohort.analyse.contingency",
+    "TrendTestResult": "cartcohort.analyse.contingency",
+    "t_test": "cartcohort.analyse.compare",
+    "mann_whitney_test": "cartcohort.analyse.compare",
+    "anova": "cartcohort.analyse.compare",
+    "kruskal_wallis_test": "cartcohort.analyse.compare",
+    "correlation": "cartcohort.analyse.compare",
+    "TTestResult": "cartcohort.analyse.compare",
+    "MannWhitneyResult": "cartcohort.analyse.compare",
+    "AnovaResult": "cartcohort.analyse.compare",
+    "KruskalWallisResult": "cartcohort.analyse.compare",
+    "CorrelationResult": "cartcohort.analyse.compare",
+}
+
+__all__ = sorted([*_EXPORTS, "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        msg = f"module 'cartcohort' has no attribute {name!r}"
+        raise AttributeError(msg)
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+
+
+if TYPE_CHECKING:  # let type checkers and IDEs see the real objects
+    from cartcohort.analyse._results import MethodInfo
+    from cartcohort.analyse.compare import (
+        AnovaResult,
+        CorrelationResult,
+        KruskalWallisResult,
+        MannWhitneyResult,
+        TTestResult,
+        anova,
+        correlation,
+        kruskal_wallis_test,
+        mann_whitney_test,
+        t_test,
+    )
+    from cartcohort.analyse.contingency import (
+        ChiSquareTestResult,
+        FisherExactResult,
+        TrendTestResult,
+        chi_square_test,
+        cochran_armitage_test,
+        fisher_exact,
+    )
+    from cartcohort.analyse.km import (
+        FollowUpResult,
+        KaplanMeierResult,
+        kaplan_meier,
+        median_follow_up,
+    )
+    from cartcohort.analyse.logrank import (
+        LogRankResult,
+        LogRankTrendResult,
+        logrank_test,
+        logrank_trend_test,
+    )
+    from cartcohort.model.cohort import Cohort
+    from cartcohort.model.standard import STANDARD_VERSION, json_schema
+    from cartcohort.store import export_cohort, read_cohort, write_cohort

@@ -1,0 +1,54 @@
+"""The public API is a contract: this test fails when a name is added or removed by accident.
+
+To change the API on purpose, update ``EXPECTED`` in the same commit and say why.
+"""
+
+from __future__ import annotations
+
+import inspect
+import subprocess
+import sys
+
+import cartcohort
+
+EXPECTED = sorted(
+    [
+        "__version__",
+        # data standard, cohort, store
+        "Cohort", "json_schema", "STANDARD_VERSION", "read_cohort", "write_cohort",
+        "export_cohort", "MethodInfo",
+        # survival
+        "kaplan_meier", "median_follow_up", "KaplanMeierResult", "FollowUpResult",
+        "logrank_test", "logrank_trend_test", "LogRankResult", "LogRankTrendResult",
+        # tables and group comparisons
+        "fisher_exact", "chi_square_test", "cochran_armitage_test", "FisherExactResult",
+        "ChiSquareTestResult", "TrendTestResult", "t_test", "mann_whitney_test", "anova",
+        "kruskal_wallis_test", "correlation", "TTestResult", "MannWhitneyResult", "AnovaResult",
+        "KruskalWallisResult", "CorrelationResult",
+    ]
+)  # fmt: skip
+
+
+def test_all_is_exactly_the_expected_public_api() -> None:
+    assert cartcohort.__all__ == EXPECTED
+
+
+def test_every_public_name_resolves() -> None:
+    for name in cartcohort.__all__:
+        assert getattr(cartcohort, name) is not None, name
+
+
+def test_estimators_take_keyword_only_arguments_after_data() -> None:
+    for name in cartcohort.__all__:
+        obj = getattr(cartcohort, name)
+        if not inspect.isfunction(obj) or name in {"json_schema", "read_cohort"}:
+            continue
+        params = list(inspect.signature(obj).parameters.values())
+        positional = [p for p in params if p.kind is not p.KEYWORD_ONLY]
+        assert len(positional) <= 2, (name, [p.name for p in positional])
+
+
+def test_import_is_lazy_and_fast() -> None:
+    code = "import sys, cartcohort; print('scipy' in sys.modules, 'statsmodels' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
