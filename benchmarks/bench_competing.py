@@ -1,0 +1,219 @@
+"""Benchmarks: competing risks (Aalen–Johansen CIF + Gray's test; Fine–Gray) against peers.
+
+Run alone with ``python benchmarks/bench_competing.py [full|quick]``. ``full`` uses the
+target sizes: the CIF of 2 causes in 3 groups plus Gray's test on 100,000 rows (target
+1 s), and Fine–Gray with 3 covariates on 100,000 rows (target 5 s). ``quick`` uses 1/100.
+
+Peers:
+- lifelines ``AalenJohansenFitter`` (one fit per group and cause, with variance; it has no
+  Gray test, and it jitters tied times, so its numbers differ from cmprsk's);
+- R ``cmprsk::cuminc`` (CIF + Gray's test) and ``cmprsk::crr``. ``crr`` is O(n^2) per
+  iteration and O(n^3) in its variance (about 90 s at 10,000 rows), so it is run only on
+  5,000 rows (50 in ``quick``), in a separate task; the 100,000-row Fine–Gray task has no
+  peer (neither lifelines nor statsmodels has Fine–Gray).
+R is timed inside R (``system.time``, CSV reading and start-up excluded).
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _harness import Impl, Task, r_available, time_impl, time_r, tmp_csv
+
+from cartcohort.analyse.competing import cumulative_incidence, fine_gray
+
+CIF_TARGET_SECONDS = 1.0
+FG_TARGET_SECONDS = 5.0
+FULL_ROWS = 100_000
+CRR_ROWS = 5_000
+
+
+def _has(module: str) -> Callable[[], bool]:
+    def check() -> bool:
+        try:
+            __import__(module)
+        except ImportError:
+            return False
+        return True
+
+    return check
+
+
+def make_data(n: int, *, tied: bool, seed: int = 20240611) -> pd.DataFrame:
+    """Synthetic cohort: cause 1 depends on covariates, cause 2 does not, uniform censoring.
+
+    ``tied`` rounds times to whole days (a few hundred distinct values); otherwise times
+    are continuous (n distinct values).
+    """
+    rng = np.random.default_rng(seed)
+    group = rng.choice(["A", "B", "C"], size=n)
+    x1 = rng.normal(size=n)
+    x2 = rng.binomial(1, 0.4, size=n).astype(float)
+    lp = 0.4 * x1 - 0.3 * x2 + 0.2 * (group == "B") + 0.4 * (group == "C")
+    t1 = rng.exponential(365.0 * np.exp(-lp))
+    t2 = rng.exponential(540.0, size=n)
+    tc = rng.uniform(30.0, 900.0, size=n)
+    t = np.minimum(np.minimum(t1, t2), tc)
+    status = np.where(t == tc, 0, np.where(t1 < t2, 1, 2))
+    return pd.DataFrame(
+        {
+            "time": np.ceil(t) if tied else t,
+            "status": status,
+            "group": group,
+            "x1": x1,
+            "x2": x2,
+        }
+    )
+
+
+# --------------------------------------------------------------------------------------
+# implementations
+# --------------------------------------------------------------------------------------
+
+
+def _cc_cif(d: pd.DataFrame) -> Callable[[], object]:
+    def run() -> object:
+        return cumulative_incidence(d, time="time", event="status", by="group").gray_test
+
+    return run
+
+
+def _lifelines_cif(d: pd.DataFrame) -> Callable[[], object]:
+    def run() -> object:
+        from lifelines import AalenJohansenFitter
+
+        out = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "tied event times ... jittering"
+            for g in ("A", "B", "C"):
+                sub = d[d["group"] == g]
+                for cause in (1, 2):
+                    fit = AalenJohansenFitter(calculate_variance=True, seed=1)
+                    fit.fit(sub["time"], sub["status"], event_of_interest=cause)
+                    out.append(fit.cumulative_density_)
+        return out
+
+    return run
+
+
+def _cc_fine_gray(d: pd.DataFrame) -> Callable[[], object]:
+    def run() -> object:
+        return fine_gray(
+            d, time="time", event="status", cause=1, covariates=["x1", "x2", "group"]
+        ).table
+
+    return run
+
+
+def _r(d: pd.DataFrame, script: str, repeat: int) -> Callable[[], object]:
+    path = tmp_csv(d)
+
+    def run() -> object:
+        return time_r(script, path, repeat=repeat)
+
+    return run
+
+
+R_CUMINC = "f <- cuminc(d$time, d$status, d$group)"
+R_CRR = (
+    "x <- cbind(d$x1, d$x2, d$group == 'B', d$group == 'C'); "
+    "f <- crr(d$time, d$status, x, failcode = 1, cencode = 0)"
+)
+
+
+def cases(scale: str) -> list[Task]:
+    """Benchmark tasks at ``scale`` "full" (target sizes) or "quick" (1/100 of them)."""
+    if scale not in ("full", "quick"):
+        msg = f"scale must be 'full' or 'quick'; got {scale!r}"
+        raise ValueError(msg)
+    div = 1 if scale == "full" else 100
+    n, n_crr = FULL_ROWS // div, CRR_ROWS // div
+    tied, cont, small = (
+        make_data(n, tied=True),
+        make_data(n, tied=False),
+        make_data(n_crr, tied=True),
+    )
+
+    def size(d: pd.DataFrame) -> str:
+        return f"{len(d):,} rows, {d['time'].nunique():,} distinct times"
+
+    def cif_impls(d: pd.DataFrame) -> list[Impl]:
+        return [
+            Impl("cartcohort", lambda: _cc_cif(d)),
+            Impl("lifelines", lambda: _lifelines_cif(d), _has("lifelines")),
+            Impl("R cmprsk", lambda: _r(d, R_CUMINC, repeat=3), r_available),
+        ]
+
+    return [
+        Task(
+            f"CIF 3 groups x 2 causes + Gray test ({size(tied)})",
+            cif_impls(tied),
+            target_seconds=CIF_TARGET_SECONDS,
+        ),
+        Task(
+            f"CIF 3 groups x 2 causes + Gray test ({size(cont)})",
+            cif_impls(cont),
+            target_seconds=CIF_TARGET_SECONDS,
+        ),
+        Task(
+            f"Fine-Gray, 4 terms ({size(tied)})",
+            [Impl("cartcohort", lambda: _cc_fine_gray(tied))],
+            target_seconds=FG_TARGET_SECONDS,
+        ),
+        Task(
+            f"Fine-Gray, 4 terms ({size(cont)})",
+            [Impl("cartcohort", lambda: _cc_fine_gray(cont))],
+            target_seconds=FG_TARGET_SECONDS,
+        ),
+        Task(
+            f"Fine-Gray, 4 terms, R-sized ({size(small)})",
+            [
+                Impl("cartcohort", lambda: _cc_fine_gray(small)),
+                Impl("R cmprsk", lambda: _r(small, R_CRR, repeat=1), r_available),
+            ],
+            repeat=1 if scale == "full" else 3,
+        ),
+    ]
+
+
+def run_task(task: Task) -> list[tuple[str, str, float | None, float | None, str]]:
+    """Time every implementation; R reports its own in-process median."""
+    rows: list[tuple[str, str, float | None, float | None, str]] = []
+    base: float | None = None
+    for impl in task.impls:
+        if impl.name.startswith("R "):
+            seconds = float(impl.setup()()) if impl.available() else None  # type: ignore[arg-type]
+        else:
+            seconds = time_impl(impl, task.repeat)
+        if impl.name == "cartcohort":
+            base = seconds
+        ratio = seconds / base if seconds is not None and base else None
+        met = ""
+        if impl.name == "cartcohort" and task.target_seconds is not None and seconds is not None:
+            met = "yes" if seconds <= task.target_seconds else "NO"
+        rows.append((task.name, impl.name, seconds, ratio, met))
+    return rows
+
+
+def main(scale: str = "full") -> None:
+    """Run every task and print a table."""
+    header = f"{'task':<72} {'impl':<11} {'median s':>9} {'peer/cc':>8} {'target':>6}"
+    print(header)
+    print("-" * len(header))
+    for task in cases(scale):
+        for name, impl, seconds, ratio, met in run_task(task):
+            s = "n/a" if seconds is None else f"{seconds:.3f}"
+            r = "" if ratio is None or impl == "cartcohort" else f"{ratio:.1f}"
+            print(f"{name:<72} {impl:<11} {s:>9} {r:>8} {met:>6}", flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "full")
