@@ -1,0 +1,1214 @@
+"""Read CSV, XLSX, Parquet, a folder of tables or a DuckDB database into raw text tables.
+
+Readers never coerce: every cell arrives as the text the user wrote (``str``) or
+``None`` for a missing token (empty, ``NA``, ``N/A``, ``.``, ``unknown`` ...), so
+the validator can quote values verbatim. Each table keeps, for every row, the
+row number the user sees in their spreadsheet (header = row 1), and, for every
+column, the header as written.
+
+Problems that stop a file from being read (empty, binary, not a workbook, ragged
+rows ...) become :class:`Issue` objects in :attr:`RawCohort.issues`, never
+exceptions: a data manager sees every problem at once. Only a path that does not
+exist or has an unsupported extension raises :class:`~cartcohort.errors.IngestError`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as dt
+import difflib
+import hashlib
+import io
+import math
+import os
+import zipfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import yaml
+
+from cartcohort._types import Severity
+from cartcohort.errors import IngestError
+from cartcohort.ingest.mapping import (
+    ColumnMapping,
+    TableMapping,
+    normalise_header,
+    read_mapping,
+    resolve_headers,
+)
+from cartcohort.model.cohort import SourceFile
+from cartcohort.model.standard import MISSING_TOKENS, TABLE_BY_NAME, TABLES
+
+ObjectArray = npt.NDArray[np.object_]
+
+#: File extensions read as delimited text.
+TEXT_EXTENSIONS = (".csv", ".tsv", ".txt")
+#: File extensions read as Excel workbooks.
+EXCEL_EXTENSIONS = (".xlsx", ".xlsm")
+#: File extensions read as Parquet.
+PARQUET_EXTENSIONS = (".parquet", ".pq")
+#: File extensions read as DuckDB databases.
+DUCKDB_EXTENSIONS = (".duckdb", ".ddb")
+#: Files in a cohort folder that hold metadata rather than a table.
+METADATA_FILES = ("cohort.yaml", "cohort.yml")
+#: Row-level details reported individually per problem before one summary issue.
+MAX_ROW_ISSUES = 20
+
+_MISSING = frozenset(MISSING_TOKENS)
+_DELIMITERS = (",", ";", "\t")
+_BINARY_MAGIC = (
+    (b"PK\x03\x04", "a zip archive, e.g. an .xlsx workbook"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel .xls workbook"),
+    (b"PAR1", "a Parquet file"),
+    (b"SQLite format 3", "an SQLite database"),
+    (b"%PDF", "a PDF document"),
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Issue:
+    """One problem found while reading or validating a cohort.
+
+    Attributes
+    ----------
+    severity
+        ``"error"`` (the cohort cannot be used until it is fixed) or ``"warning"``
+        (the data were used; check that the reading is what you meant).
+    rule
+        Rule identifier, e.g. ``"range.max"`` (listed in ``docs/validation-rules.md``).
+    file
+        The file as given by the user (a folder entry is ``folder/name.csv``).
+    sheet
+        Sheet name for XLSX workbooks, else ``None``.
+    table
+        Standard table name (``"patients"``, ``"labs"`` ...), or ``""`` for a
+        problem with a whole file.
+    row
+        The row number the user sees in their spreadsheet (header = row 1), or ``None``.
+    column
+        The column (standard name where known), or ``None``.
+    value
+        The offending value as written, or ``None``.
+    message
+        What is wrong, in one sentence.
+    hint
+        How to fix it.
+    count
+        How many rows this issue stands for: 1 for a single row; for a summary of
+        further rows with the same problem, the number of those rows.
+    """
+
+    severity: Severity
+    rule: str
+    file: str
+    sheet: str | None = None
+    table: str = ""
+    row: int | None = None
+    column: str | None = None
+    value: str | None = None
+    message: str
+    hint: str = ""
+    count: int = 1
+
+    @property
+    def location(self) -> str:
+        """``"patients.csv row 7, column crs_grade"`` (file name, sheet, row, column)."""
+        parts = [Path(self.file).name if self.file else self.table or "cohort"]
+        if self.sheet:
+            parts.append(f"sheet {self.sheet!r}")
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        text = " ".join(parts)
+        if self.column:
+            text += f", column {self.column}"
+        return text
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RawTable:
+    """One table as read: every cell a ``str`` or ``None``, nothing coerced yet.
+
+    Attributes
+    ----------
+    name
+        Standard table name (``"patients"``, ``"labs"`` ...).
+    frame
+        Object-dtype frame; columns renamed to standard names where known (by the
+        mapping or by header normalisation); other columns keep their normalised
+        header and are extra columns.
+    source
+        The file path as given by the user.
+    sheet
+        Sheet name for XLSX, else ``None``.
+    row_numbers
+        For each frame row, the row number the user sees (header = row 1). For
+        Parquet, DuckDB and in-memory frames, the row the value would have in the
+        table written as a spreadsheet with its header in row 1 (first row = 2).
+    original_headers
+        Column name -> header as written in the file.
+    decimal
+        Decimal mark of numbers in text: ``","`` for semicolon-separated CSV files
+        (European Excel), else ``"."``.
+    scales
+        Column name -> scale factor from the column mapping (applied after numeric
+        parsing).
+    """
+
+    name: str
+    frame: pd.DataFrame
+    source: str
+    sheet: str | None = None
+    row_numbers: tuple[int, ...]
+    original_headers: Mapping[str, str] = field(default_factory=dict)
+    decimal: Literal[".", ","] = "."
+    scales: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def n_rows(self) -> int:
+        """Number of data rows."""
+        return len(self.frame)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RawCohort:
+    """Every table read from a source, with the problems found while reading.
+
+    Attributes
+    ----------
+    tables
+        Table name -> raw table.
+    issues
+        Problems found while reading (unreadable files, unknown sheets, ragged
+        rows ...). Column-level problems are found later by the validator.
+    name
+        Cohort label (from ``cohort.yaml``, the DuckDB store, or the file/folder name).
+    synthetic
+        ``True`` for simulated data (``synthetic: true`` in ``cohort.yaml``).
+    sources
+        Every file read, with its SHA-256.
+    description
+        Free text from ``cohort.yaml``.
+    path
+        The path given to :func:`read_source` (empty for in-memory frames).
+    """
+
+    tables: Mapping[str, RawTable]
+    issues: tuple[Issue, ...] = ()
+    name: str = "cohort"
+    synthetic: bool = False
+    sources: tuple[SourceFile, ...] = ()
+    description: str = ""
+    path: str = ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Small helpers
+# ---------------------------------------------------------------------------------------------
+class _Log:
+    """Collects issues while reading."""
+
+    def __init__(self) -> None:
+        self.issues: list[Issue] = []
+
+    def add(
+        self,
+        severity: Severity,
+        rule: str,
+        file: str,
+        message: str,
+        hint: str = "",
+        **where: str | int | None,
+    ) -> None:
+        self.issues.append(
+            Issue(
+                severity=severity,
+                rule=rule,
+                file=file,
+                sheet=_opt_str(where.get("sheet")),
+                table=str(where.get("table") or ""),
+                row=_opt_int(where.get("row")),
+                column=_opt_str(where.get("column")),
+                value=_opt_str(where.get("value")),
+                message=message,
+                hint=hint,
+                count=_opt_int(where.get("count")) or 1,
+            )
+        )
+
+    @property
+    def has_errors(self) -> bool:
+        return any(i.severity == "error" for i in self.issues)
+
+
+def _opt_str(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _opt_int(value: object) -> int | None:
+    return None if value is None else int(str(value))
+
+
+def _table_for(label: str) -> str | None:
+    """The standard table a file stem or sheet name refers to (case-insensitive)."""
+    key = normalise_header(label)
+    return key if key in TABLE_BY_NAME else None
+
+
+def _suggest_table(label: str) -> str:
+    close = difflib.get_close_matches(normalise_header(label), list(TABLE_BY_NAME), n=2, cutoff=0.6)
+    return f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+
+
+def _rows_text(rows: Sequence[int], limit: int = 5) -> str:
+    shown = ", ".join(str(r) for r in rows[:limit])
+    more = f" and {len(rows) - limit} more" if len(rows) > limit else ""
+    return f"row{'s' if len(rows) > 1 else ''} {shown}{more}"
+
+
+def missing_to_none(values: Iterable[object]) -> ObjectArray:
+    """Replace missing tokens (and ``None``/NaN) by ``None``; keep every other value verbatim.
+
+    Works on the distinct values only, so it is fast on long columns.
+    """
+    arr = np.asarray(list(values) if not isinstance(values, np.ndarray) else values, dtype=object)
+    if arr.size == 0:
+        return arr
+    codes, uniques = pd.factorize(arr, use_na_sentinel=True)
+    if len(uniques) == 0:
+        return np.full(arr.size, None, dtype=object)
+    missing_u = np.fromiter(
+        (isinstance(u, str) and u.strip().casefold() in _MISSING for u in uniques),
+        dtype=bool,
+        count=len(uniques),
+    )
+    mask = (codes == -1) | (missing_u[np.maximum(codes, 0)] & (codes >= 0))
+    if mask.any():
+        arr = arr.copy()
+        arr[mask] = None
+    return arr
+
+
+def _float_text(x: float) -> str | None:
+    if math.isnan(x):
+        return None
+    if math.isfinite(x) and x.is_integer() and abs(x) < 1e16:
+        return str(int(x))
+    return repr(x)
+
+
+def cell_text(value: object) -> str | None:
+    """Text of one typed cell (from Excel, Parquet, DuckDB or a DataFrame), ``None`` if missing.
+
+    Integral floats lose their ``.0`` (Excel and Parquet store every number as a
+    float), booleans become ``true``/``false`` and dates ISO ``YYYY-MM-DD``.
+    """
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    if isinstance(value, float | np.floating):
+        return _float_text(float(value))
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0, 0):
+            return value.date().isoformat()
+        return value.isoformat()
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return str(value)
+
+
+def _series_text(series: pd.Series) -> ObjectArray:
+    """Text of a typed column, vectorised where the dtype allows."""
+    dtype = series.dtype
+    values: ObjectArray
+    if pd.api.types.is_float_dtype(dtype) and not isinstance(
+        dtype, pd.api.extensions.ExtensionDtype
+    ):
+        arr = series.to_numpy(dtype=np.float64)
+        values = np.array([_float_text(x) for x in arr.tolist()], dtype=object)
+    elif pd.api.types.is_datetime64_any_dtype(dtype):
+        stamps = pd.to_datetime(series)
+        midnight = bool((stamps.dropna() == stamps.dropna().dt.normalize()).all())
+        fmt = "%Y-%m-%d" if midnight else "%Y-%m-%dT%H:%M:%S"
+        text = stamps.dt.strftime(fmt)
+        values = text.astype(object).where(stamps.notna(), None).to_numpy(dtype=object)
+    else:
+        values = np.array([cell_text(v) for v in series.astype(object).tolist()], dtype=object)
+    return missing_to_none(values)
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------
+# From a grid of cells (CSV records or worksheet rows) to a RawTable
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Where:
+    """Where a grid came from, for issues."""
+
+    file: str
+    table: str
+    sheet: str | None = None
+    kind: Literal["csv", "sheet", "frame"] = "csv"
+
+
+def _is_blank(row: Sequence[str | None]) -> bool:
+    try:
+        return not "".join(row).strip()  # type: ignore[arg-type]  # fast path: all text
+    except TypeError:
+        return all(c is None or not c.strip() for c in row)
+
+
+def _table_from_grid(
+    grid: Sequence[Sequence[str | None]],
+    numbers: Sequence[int],
+    where: _Where,
+    log: _Log,
+    *,
+    decimal: Literal[".", ","],
+    mapping: TableMapping | None,
+) -> RawTable | None:
+    """Header = first non-blank row; the rows below are data. ``None`` if there is no header."""
+    start = next((i for i, row in enumerate(grid) if not _is_blank(row)), None)
+    if start is None:
+        return None
+    header = [c.strip() if c is not None else "" for c in grid[start]]
+    body = list(grid[start + 1 :])
+    body_numbers = list(numbers[start + 1 :])
+    while body and all(c is None for c in body[-1]):  # trailing empty lines / sheet rows
+        body.pop()
+        body_numbers.pop()
+    blank = [n for row, n in zip(body, body_numbers, strict=True) if _is_blank(row)]
+    if blank:
+        log.add(
+            "warning",
+            "row.blank",
+            where.file,
+            f"{len(blank)} empty row(s) between data rows were skipped ({_rows_text(blank)}).",
+            "Empty rows hold no data; delete them to silence this warning.",
+            table=where.table,
+            sheet=where.sheet,
+            row=blank[0],
+            count=len(blank),
+        )
+        keep = [not _is_blank(row) for row in body]
+        body = [row for row, k in zip(body, keep, strict=True) if k]
+        body_numbers = [n for n, k in zip(body_numbers, keep, strict=True) if k]
+    width = len(header)
+    padded = _fit_rows(body, body_numbers, header, where, log)
+    columns = [missing_to_none(col) for col in zip(*padded, strict=True)] if padded else []
+    if not columns:
+        columns = [np.empty(0, dtype=object) for _ in range(width)]
+    return _build_table(
+        header, columns, tuple(body_numbers), where, log, decimal=decimal, mapping=mapping
+    )
+
+
+def _fit_rows(
+    body: Sequence[Sequence[str | None]],
+    numbers: Sequence[int],
+    header: Sequence[str],
+    where: _Where,
+    log: _Log,
+) -> list[Sequence[str | None]]:
+    """Pad short rows with empty cells; report rows with values beyond the header."""
+    width = len(header)
+    out: list[Sequence[str | None]] = []
+    ragged: list[tuple[int, int, list[str]]] = []
+    short: list[int] = []
+    for row, number in zip(body, numbers, strict=True):
+        n = len(row)
+        if n == width:
+            out.append(row)
+        elif n < width:
+            if where.kind == "csv":
+                short.append(number)
+            out.append([*row, *([None] * (width - n))])
+        else:
+            extra = [c for c in row[width:] if c is not None and c.strip()]
+            if extra:
+                ragged.append((number, n, extra))
+            out.append(row[:width])
+    for number, n, extra in ragged[:MAX_ROW_ISSUES]:
+        values = ", ".join(repr(c) for c in extra[:5])
+        log.add(
+            "error",
+            "csv.ragged",
+            where.file,
+            f"row has {n} fields but the header has {width}; the values {values} "
+            "beyond the last header belong to no column.",
+            "A value probably contains the delimiter: put it in double quotes, or look for "
+            "a shifted cell in this row. Nothing was dropped: fix the row and validate again.",
+            table=where.table,
+            sheet=where.sheet,
+            row=number,
+            value="; ".join(extra[:5]),
+        )
+    if len(ragged) > MAX_ROW_ISSUES:
+        rest = [r[0] for r in ragged[MAX_ROW_ISSUES:]]
+        log.add(
+            "error",
+            "csv.ragged",
+            where.file,
+            f"{len(rest)} more rows have more fields than the header ({_rows_text(rest)}); "
+            f"{len(ragged)} such rows in total.",
+            "Fix the delimiter or quoting of these rows.",
+            table=where.table,
+            sheet=where.sheet,
+            row=rest[0],
+            count=len(rest),
+        )
+    if short:
+        log.add(
+            "warning",
+            "csv.short_row",
+            where.file,
+            f"{len(short)} row(s) have fewer fields than the header ({_rows_text(short)}); "
+            "the missing trailing fields were read as empty.",
+            "Check that no value is shifted left in these rows.",
+            table=where.table,
+            sheet=where.sheet,
+            row=short[0],
+            count=len(short),
+        )
+    return out
+
+
+def _build_table(
+    header: Sequence[str],
+    columns: Sequence[ObjectArray],
+    row_numbers: tuple[int, ...],
+    where: _Where,
+    log: _Log,
+    *,
+    decimal: Literal[".", ","],
+    mapping: TableMapping | None,
+) -> RawTable:
+    """Name the columns (mapping, normalisation), drop empty unnamed ones, recode values."""
+    kept_headers: list[str] = []
+    kept_columns: list[ObjectArray] = []
+    for head, values in zip(header, columns, strict=True):
+        if not head and all(v is None for v in values):
+            continue  # trailing delimiters: a column with neither header nor data
+        kept_headers.append(head)
+        kept_columns.append(values)
+    plan = resolve_headers(kept_headers, mapping)
+    for head, name in plan.duplicates:
+        first = plan.original[name]
+        log.add(
+            "error",
+            "header.duplicate",
+            where.file,
+            f"header {head!r} names the same column as {first!r} ({name}); "
+            f"the second one was kept as {plan.names[kept_headers.index(head)]!r}.",
+            "Give each column its own header, or delete the duplicate column.",
+            table=where.table,
+            sheet=where.sheet,
+            row=row_numbers[0] - 1 if row_numbers else None,
+            column=name,
+            value=head,
+        )
+    data = dict(zip(plan.names, kept_columns, strict=True))
+    if mapping is not None:
+        for column, recode in mapping.values.items():
+            if column in data and recode:
+                data[column] = _recode(data[column], recode)
+    frame = pd.DataFrame(data, index=pd.RangeIndex(len(row_numbers)), dtype=object)
+    return RawTable(
+        name=where.table,
+        frame=frame,
+        source=where.file,
+        sheet=where.sheet,
+        row_numbers=row_numbers,
+        original_headers=dict(plan.original),
+        decimal=decimal,
+        scales=dict(plan.scales),
+    )
+
+
+def _recode(values: ObjectArray, recode: Mapping[str, str]) -> ObjectArray:
+    lookup = {k.strip().casefold(): v for k, v in recode.items()}
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    if len(uniques) == 0:
+        return values
+    new_u = np.array([lookup.get(str(u).strip().casefold(), u) for u in uniques], dtype=object)
+    out: ObjectArray = new_u[np.maximum(codes, 0)]
+    out[codes < 0] = None
+    return missing_to_none(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# CSV
+# ---------------------------------------------------------------------------------------------
+def _binary_reason(data: bytes) -> str | None:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None  # UTF-16 text (Excel's "Unicode text"): NUL bytes are expected
+    for magic, what in _BINARY_MAGIC:
+        if data.startswith(magic):
+            return f"it starts like {what}"
+    if b"\x00" in data[:65536]:
+        return "it contains NUL bytes"
+    return None
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), "utf-16"
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "latin-1"
+
+
+def _looks_like_text(text: str) -> bool:
+    sample = text[:8192]
+    if not sample:
+        return True
+    control = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\r\n\f\v")
+    return control / len(sample) < 0.05
+
+
+def _sniff_delimiter(text: str) -> str:
+    """The delimiter among ``,`` ``;`` tab that splits the first lines most consistently."""
+    lines = [ln for ln in text[:200_000].splitlines()[:50] if ln.strip()]
+    if not lines:
+        return ","
+    best, best_score = ",", (0, 0.0, 0)
+    for delim in _DELIMITERS:
+        try:
+            rows = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=delim))
+        except csv.Error:
+            continue
+        if not rows:
+            continue
+        n_header = len(rows[0])
+        if n_header < 2:
+            continue
+        consistent = sum(1 for r in rows if len(r) == n_header) / len(rows)
+        score = (1, consistent, n_header)
+        if score > best_score:
+            best, best_score = delim, score
+    return best
+
+
+def _read_csv(
+    path: Path, display: str, table: str, log: _Log, mapping: ColumnMapping | None
+) -> tuple[RawTable | None, bytes]:
+    data = path.read_bytes()
+    if not data.strip(b" \t\r\n\x0b\x0c\xef\xbb\xbf"):
+        log.add(
+            "error",
+            "file.empty",
+            display,
+            "file is empty.",
+            "Export the table again; a CSV needs a header row and one row per record.",
+            table=table,
+        )
+        return None, data
+    reason = _binary_reason(data)
+    if reason is None:
+        text, encoding = _decode(data)
+        if not _looks_like_text(text):
+            reason = "most of its first characters are control characters"
+    if reason is not None:
+        log.add(
+            "error",
+            "file.binary",
+            display,
+            f"file is not a text CSV (it looks binary: {reason}; e.g. an Excel file saved "
+            "with a .csv name?).",
+            "Open it in Excel and use File > Save As > CSV, or rename an Excel workbook to .xlsx.",
+            table=table,
+        )
+        return None, data
+    if encoding in ("cp1252", "latin-1"):
+        log.add(
+            "warning",
+            "file.encoding",
+            display,
+            "file is not valid UTF-8; it was read as Latin-1 (Windows-1252). Check accented "
+            "characters in the data.",
+            "Save the file as 'CSV UTF-8' to silence this warning.",
+            table=table,
+        )
+    delimiter = _sniff_delimiter(text)
+    try:
+        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as exc:
+        log.add(
+            "error",
+            "file.unreadable",
+            display,
+            f"file cannot be parsed as CSV: {exc}.",
+            'An unclosed double quote (") usually causes this: close or remove it.',
+            table=table,
+        )
+        return None, data
+    grid: list[Sequence[str | None]] = records  # type: ignore[assignment]
+    numbers = list(range(1, len(records) + 1))
+    decimal: Literal[".", ","] = "," if delimiter == ";" else "."
+    where = _Where(file=display, table=table, kind="csv")
+    raw = _table_from_grid(
+        grid,
+        numbers,
+        where,
+        log,
+        decimal=decimal,
+        mapping=mapping.for_table(table) if mapping else None,
+    )
+    n_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+    if raw is not None and n_lines > len(records):  # some record spans several lines
+        _warn_multiline(raw, log)
+    return raw, data
+
+
+def _warn_multiline(raw: RawTable, log: _Log) -> None:
+    for name in raw.frame.columns:
+        values = raw.frame[name].to_numpy(dtype=object)
+        for i, v in enumerate(values):
+            if isinstance(v, str) and ("\n" in v or "\r" in v):
+                log.add(
+                    "warning",
+                    "csv.multiline",
+                    raw.source,
+                    "the value spans several lines: a quoted value with line breaks, or an "
+                    'unclosed double quote (") that joined the following rows into one cell.',
+                    "If rows are missing after this one, close the quote.",
+                    table=raw.name,
+                    row=raw.row_numbers[i],
+                    column=str(name),
+                    value=v[:60],
+                )
+                break
+
+
+# ---------------------------------------------------------------------------------------------
+# XLSX
+# ---------------------------------------------------------------------------------------------
+def _read_xlsx(
+    path: Path,
+    display: str,
+    default_table: str | None,
+    log: _Log,
+    mapping: ColumnMapping | None,
+) -> list[RawTable]:
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+        log.add(
+            "error",
+            "file.unreadable",
+            display,
+            f"file cannot be opened as an Excel workbook ({type(exc).__name__}: {exc}).",
+            "Open it in Excel and save it again as .xlsx (Excel Workbook).",
+            table=default_table or "",
+        )
+        return []
+    try:
+        return _read_sheets(wb, display, default_table, log, mapping)
+    finally:
+        with contextlib.suppress(Exception):
+            wb.close()
+
+
+def _sheet_grid(ws: object) -> tuple[list[list[str | None]], list[int]]:
+    grid: list[list[str | None]] = []
+    for values in ws.iter_rows(min_row=1, values_only=True):  # type: ignore[attr-defined]
+        grid.append([cell_text(v) for v in values])
+    return grid, list(range(1, len(grid) + 1))
+
+
+def _read_sheets(
+    wb: object,
+    display: str,
+    default_table: str | None,
+    log: _Log,
+    mapping: ColumnMapping | None,
+) -> list[RawTable]:
+    sheets = [ws for ws in wb.worksheets if not ws.title.startswith("_")]  # type: ignore[attr-defined]
+    single = len(sheets) == 1
+    tables: list[RawTable] = []
+    seen: dict[str, str] = {}
+    unknown: list[str] = []
+    for ws in sheets:
+        title = str(ws.title)
+        table = _table_for(title) or (default_table if single else None)
+        grid, numbers = _sheet_grid(ws)
+        if table is None:
+            if any(not _is_blank(r) for r in grid):
+                unknown.append(title)
+            continue
+        if table in seen:
+            log.add(
+                "error",
+                "file.duplicate_table",
+                display,
+                f"sheets {seen[table]!r} and {title!r} both hold table {table!r}; "
+                f"only {seen[table]!r} was read.",
+                "Keep one sheet per table.",
+                table=table,
+                sheet=title,
+            )
+            continue
+        where = _Where(file=display, table=table, sheet=title, kind="sheet")
+        raw = _table_from_grid(
+            grid,
+            numbers,
+            where,
+            log,
+            decimal=".",
+            mapping=mapping.for_table(table) if mapping else None,
+        )
+        seen[table] = title
+        if raw is None:
+            continue
+        if raw.n_rows == 0 and not single:
+            continue  # an unfilled sheet of the template: nothing to read, nothing lost
+        tables.append(raw)
+    for title in unknown:
+        log.add(
+            "warning",
+            "sheet.unknown",
+            display,
+            f"sheet {title!r} is not a table of the standard and was not read."
+            + _suggest_table(title),
+            "Rename the sheet to a table name ("
+            + ", ".join(t.name for t in TABLES)
+            + "), or start its name with '_' to mark it as notes.",
+            sheet=title,
+        )
+    return tables
+
+
+# ---------------------------------------------------------------------------------------------
+# Parquet, DuckDB and in-memory frames
+# ---------------------------------------------------------------------------------------------
+def _table_from_frame(
+    frame: pd.DataFrame,
+    where: _Where,
+    log: _Log,
+    mapping: TableMapping | None,
+) -> RawTable:
+    header = [str(c) for c in frame.columns]
+    columns = [_series_text(frame.iloc[:, j]) for j in range(frame.shape[1])]
+    rows = tuple(range(2, len(frame) + 2))
+    return _build_table(header, columns, rows, where, log, decimal=".", mapping=mapping)
+
+
+def _read_parquet(
+    path: Path, display: str, table: str, log: _Log, mapping: ColumnMapping | None
+) -> RawTable | None:
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises many types for a corrupt file
+        log.add(
+            "error",
+            "file.unreadable",
+            display,
+            f"file cannot be read as Parquet ({type(exc).__name__}: {exc}).",
+            "Write the file again, or export the table as CSV.",
+            table=table,
+        )
+        return None
+    where = _Where(file=display, table=table, kind="frame")
+    return _table_from_frame(
+        frame.reset_index(drop=True), where, log, mapping.for_table(table) if mapping else None
+    )
+
+
+def _read_duckdb(
+    path: Path, display: str, log: _Log, mapping: ColumnMapping | None
+) -> tuple[list[RawTable], dict[str, object]]:
+    import duckdb
+
+    meta: dict[str, object] = {}
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        log.add(
+            "error",
+            "file.unreadable",
+            display,
+            f"file cannot be opened as a DuckDB database ({exc}).",
+            "Check that it is a DuckDB database written by a compatible DuckDB version.",
+        )
+        return [], meta
+    tables: list[RawTable] = []
+    try:
+        names = [str(r[0]) for r in con.execute("SHOW TABLES").fetchall()]
+        if "_cohort" in names:
+            row = con.execute("SELECT * FROM _cohort LIMIT 1").fetchdf()
+            if len(row):
+                meta = {str(k): v for k, v in row.iloc[0].to_dict().items()}
+        for name in names:
+            if name.startswith("_"):
+                continue
+            table = _table_for(name)
+            if table is None:
+                log.add(
+                    "warning",
+                    "sheet.unknown",
+                    display,
+                    f"database table {name!r} is not a table of the standard and was not read."
+                    + _suggest_table(name),
+                    "Rename the table to a standard table name to read it.",
+                )
+                continue
+            frame = con.execute(f'SELECT * FROM "{name}"').fetchdf()
+            where = _Where(file=display, table=table, sheet=None, kind="frame")
+            tables.append(
+                _table_from_frame(frame, where, log, mapping.for_table(table) if mapping else None)
+            )
+    except duckdb.Error as exc:
+        log.add(
+            "error",
+            "file.unreadable",
+            display,
+            f"the database cannot be read ({exc}).",
+            "Check the file with the duckdb command-line client.",
+        )
+    finally:
+        con.close()
+    return tables, meta
+
+
+def read_frames(
+    frames: Mapping[str, pd.DataFrame],
+    *,
+    name: str = "cohort",
+    synthetic: bool = False,
+    source: str = "<memory>",
+    mapping: ColumnMapping | None = None,
+) -> RawCohort:
+    """Turn in-memory DataFrames into a raw cohort, as if they had been read from files.
+
+    Parameters
+    ----------
+    frames
+        Table name -> frame with any dtypes; values are turned into text the way a
+        file would hold them (integral floats lose ``.0``, dates become ISO).
+    name, synthetic
+        Cohort label and whether the data are simulated.
+    source
+        Label used as the file name in issues (each table is ``source/table``).
+    mapping
+        Optional column mapping.
+
+    Returns
+    -------
+    RawCohort
+        Raw tables ready for :func:`cartcohort.validate.validate_cohort`.
+    """
+    log = _Log()
+    tables: dict[str, RawTable] = {}
+    for label, frame in frames.items():
+        table = _table_for(label)
+        if table is None:
+            log.add(
+                "warning",
+                "sheet.unknown",
+                source,
+                f"table {label!r} is not a table of the standard and was not read."
+                + _suggest_table(label),
+                "Use the standard table names.",
+            )
+            continue
+        where = _Where(file=f"{source}/{table}", table=table, kind="frame")
+        tables[table] = _table_from_frame(
+            frame.reset_index(drop=True), where, log, mapping.for_table(table) if mapping else None
+        )
+    return RawCohort(
+        tables=tables, issues=tuple(log.issues), name=name, synthetic=synthetic, path=source
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Files and folders
+# ---------------------------------------------------------------------------------------------
+def _read_one(
+    path: Path,
+    display: str,
+    default_table: str | None,
+    log: _Log,
+    mapping: ColumnMapping | None,
+) -> tuple[list[RawTable], str]:
+    """Read one table file; returns its tables and the file's SHA-256."""
+    ext = path.suffix.lower()
+    if ext in TEXT_EXTENSIONS:
+        raw, data = _read_csv(path, display, default_table or "patients", log, mapping)
+        return ([raw] if raw is not None else []), _sha256(data)
+    if ext in EXCEL_EXTENSIONS:
+        return _read_xlsx(path, display, default_table, log, mapping), _file_sha256(path)
+    raw_pq = _read_parquet(path, display, default_table or "patients", log, mapping)
+    return ([raw_pq] if raw_pq is not None else []), _file_sha256(path)
+
+
+def _no_rows(raw: RawTable, log: _Log, *, severity: Severity) -> None:
+    log.add(
+        severity,
+        "file.no_rows",
+        raw.source,
+        "has a header but no data rows.",
+        "Add one row per record below the header"
+        + (", or delete the file." if severity == "warning" else "."),
+        table=raw.name,
+        sheet=raw.sheet,
+    )
+
+
+def _read_folder(
+    folder: Path, display: str, log: _Log, mapping: ColumnMapping | None
+) -> tuple[dict[str, RawTable], list[SourceFile], dict[str, object]]:
+    tables: dict[str, RawTable] = {}
+    sources: list[SourceFile] = []
+    meta: dict[str, object] = {}
+    readable = (*TEXT_EXTENSIONS, *EXCEL_EXTENSIONS, *PARQUET_EXTENSIONS)
+    for entry in sorted(folder.iterdir(), key=lambda p: p.name.lower()):
+        shown = str(Path(display) / entry.name)
+        if entry.name.startswith((".", "~$", "_")) or entry.suffix.lower() == ".md":
+            continue  # hidden files, Office lock files, notes, README.md
+        if entry.name.lower() in METADATA_FILES:
+            meta = _read_metadata(entry, shown, log)
+            continue
+        table = _table_for(entry.stem)
+        if entry.is_dir() or entry.suffix.lower() not in readable:
+            what = "folder" if entry.is_dir() else "file"
+            log.add(
+                "warning",
+                "file.ignored",
+                shown,
+                f"{what} {entry.name!r} is not a table file (.csv, .xlsx, .parquet) and was "
+                "not read.",
+                "Only files named after a table (patients.csv, labs.xlsx ...) are read.",
+            )
+            continue
+        is_excel = entry.suffix.lower() in EXCEL_EXTENSIONS
+        if table is None and not is_excel:
+            log.add(
+                "warning",
+                "file.ignored",
+                shown,
+                f"file {entry.name!r} is not named after a table of the standard and was not "
+                "read." + _suggest_table(entry.stem),
+                "Name each file after its table: " + ", ".join(t.name for t in TABLES) + ".",
+            )
+            continue
+        found, sha = _read_one(entry, shown, table, log, mapping)
+        if is_excel and table is None and not found:
+            continue
+        read_here: list[str] = []
+        for raw in found:
+            if raw.name in tables:
+                log.add(
+                    "error",
+                    "file.duplicate_table",
+                    shown,
+                    f"table {raw.name!r} is given twice: in {tables[raw.name].source!r} and "
+                    f"here; only the first was read.",
+                    "Keep one file per table.",
+                    table=raw.name,
+                    sheet=raw.sheet,
+                )
+                continue
+            if raw.n_rows == 0:
+                _no_rows(raw, log, severity="warning")
+                continue
+            tables[raw.name] = raw
+            read_here.append(raw.name)
+        sources.append(SourceFile(path=shown, sha256=sha, tables=tuple(read_here)))
+    return tables, sources, meta
+
+
+def _read_metadata(path: Path, shown: str, log: _Log) -> dict[str, object]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        log.add(
+            "warning",
+            "file.metadata",
+            shown,
+            f"cohort metadata cannot be read ({exc}); the folder name is used as the cohort name.",
+            "cohort.yaml holds 'name:', 'synthetic: true/false' and 'description:'.",
+        )
+        return {}
+    if not isinstance(data, Mapping):
+        log.add(
+            "warning",
+            "file.metadata",
+            shown,
+            "cohort metadata must be a YAML mapping; it was ignored.",
+            "cohort.yaml holds 'name:', 'synthetic: true/false' and 'description:'.",
+        )
+        return {}
+    meta = {str(k): v for k, v in data.items()}
+    if "synthetic" in meta and not isinstance(meta["synthetic"], bool):
+        log.add(
+            "warning",
+            "file.metadata",
+            shown,
+            f"'synthetic' must be true or false; got {meta['synthetic']!r}. It was ignored.",
+            "Write synthetic: true or synthetic: false.",
+        )
+        del meta["synthetic"]
+    return meta
+
+
+def _as_mapping(
+    mapping: ColumnMapping | str | os.PathLike[str] | None,
+) -> ColumnMapping | None:
+    if mapping is None or isinstance(mapping, ColumnMapping):
+        return mapping
+    return read_mapping(mapping)
+
+
+def read_source(
+    path: str | os.PathLike[str],
+    *,
+    mapping: ColumnMapping | str | os.PathLike[str] | None = None,
+) -> RawCohort:
+    """Read a cohort source into raw text tables.
+
+    Parameters
+    ----------
+    path
+        A CSV/TSV, XLSX, Parquet or DuckDB file, or a folder of such files.
+
+        * A single CSV or Parquet file is the ``patients`` table, unless its name is
+          a table name (``labs.csv``).
+        * An XLSX workbook with one sheet is ``patients`` (or the table named by the
+          sheet or the file); with several sheets, one table per sheet named after
+          the table. Sheets starting with ``_`` are notes and are skipped.
+        * A folder: every ``*.csv``, ``*.xlsx``, ``*.parquet`` named after a table,
+          plus ``cohort.yaml`` (``name``, ``synthetic``, ``description``).
+        * A ``.duckdb`` file: its tables with standard names (as written by
+          :func:`cartcohort.store.write_cohort`).
+    mapping
+        A :class:`~cartcohort.ingest.ColumnMapping`, or the path of a mapping YAML.
+
+    Returns
+    -------
+    RawCohort
+        The tables as text, and every problem met while reading.
+
+    Raises
+    ------
+    IngestError
+        ``path`` does not exist or has an unsupported extension, or the mapping
+        file is invalid. Problems inside files are issues, not exceptions.
+
+    Notes
+    -----
+    CSV files may be comma-, semicolon- or tab-separated; semicolon files use the
+    decimal comma (European Excel). UTF-8 with or without BOM is read as such;
+    other files are read as Latin-1 (Windows-1252) with a warning.
+    """
+    source = Path(path)
+    display = str(path)
+    if not source.exists():
+        msg = f"{display!r} does not exist. Give a CSV, XLSX, Parquet or DuckDB file, or a folder."
+        raise IngestError(msg)
+    column_mapping = _as_mapping(mapping)
+    log = _Log()
+    if source.is_dir():
+        tables, sources, meta = _read_folder(source, display, log, column_mapping)
+        name_default = source.resolve().name
+    else:
+        tables, sources, meta = _read_file(source, display, log, column_mapping)
+        name_default = source.stem
+    if not tables and not log.has_errors:
+        log.add(
+            "error",
+            "source.no_tables",
+            display,
+            "no table with data rows was found.",
+            "A cohort needs at least a patients table (patients.csv, or a 'patients' sheet).",
+        )
+    return RawCohort(
+        tables=tables,
+        issues=tuple(log.issues),
+        name=str(meta.get("name") or name_default),
+        synthetic=bool(meta.get("synthetic", False)),
+        sources=tuple(sources),
+        description=str(meta.get("description") or ""),
+        path=display,
+    )
+
+
+def _read_file(
+    source: Path, display: str, log: _Log, mapping: ColumnMapping | None
+) -> tuple[dict[str, RawTable], list[SourceFile], dict[str, object]]:
+    ext = source.suffix.lower()
+    default_table = _table_for(source.stem) or "patients"
+    if ext in DUCKDB_EXTENSIONS:
+        found, meta = _read_duckdb(source, display, log, mapping)
+        sha = _file_sha256(source)
+    elif ext in (*TEXT_EXTENSIONS, *EXCEL_EXTENSIONS, *PARQUET_EXTENSIONS):
+        found, sha = _read_one(source, display, default_table, log, mapping)
+        meta = {}
+    elif ext == ".xls":
+        log.add(
+            "error",
+            "file.unreadable",
+            display,
+            "old Excel .xls workbooks are not read.",
+            "Open the file in Excel and save it as .xlsx (Excel Workbook).",
+        )
+        return {}, [SourceFile(path=display, sha256=_file_sha256(source), tables=())], {}
+    else:
+        known = ", ".join(
+            (*TEXT_EXTENSIONS, *EXCEL_EXTENSIONS, *PARQUET_EXTENSIONS, *DUCKDB_EXTENSIONS)
+        )
+        msg = f"{display!r}: unsupported file type {ext or '(none)'!r}; use one of {known}."
+        raise IngestError(msg)
+    tables: dict[str, RawTable] = {}
+    single = len(found) == 1 and ext not in DUCKDB_EXTENSIONS
+    for raw in found:
+        if raw.n_rows == 0:
+            _no_rows(raw, log, severity="error" if single else "warning")
+            continue
+        tables[raw.name] = raw
+    return tables, [SourceFile(path=display, sha256=sha, tables=tuple(tables))], meta
+
+
+__all__ = [
+    "DUCKDB_EXTENSIONS",
+    "EXCEL_EXTENSIONS",
+    "MAX_ROW_ISSUES",
+    "PARQUET_EXTENSIONS",
+    "TEXT_EXTENSIONS",
+    "Issue",
+    "RawCohort",
+    "RawTable",
+    "cell_text",
+    "missing_to_none",
+    "read_frames",
+    "read_source",
+]
