@@ -98,7 +98,6 @@ def validate(
                 sizes = ", ".join(f"{k} {len(v)}" for k, v in cohort.tables.items())
                 typer.echo(f"{target}{label}: {cohort.n_patients} patients; rows: {sizes}")
             typer.echo(report.render_text())
-            typer.echo("")
     if failed:
         raise typer.Exit(EXIT_PROBLEMS)
 

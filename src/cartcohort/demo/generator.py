@@ -510,6 +510,9 @@ _PEAKED: dict[str, tuple[float, tuple[float, ...], float, int]] = {
     "crp": (5.0, (12.0, 45.0, 100.0, 170.0, 240.0), 0.4, 1),
     "ferritin": (700.0, (900.0, 1500.0, 3000.0, 8000.0, 20000.0), 0.5, 0),
 }
+#: Upper limits of what the assays report: CRP above ~500 mg/L is not seen in practice (and
+#: the data standard warns above 1000 mg/L), so the simulated CRP peak is capped there.
+_PEAK_CAP: dict[str, float] = {"crp": 480.0}
 #: Chemistry: baseline median, fold change at the CRS peak for grade 0..4, SD(log), decimals.
 _CHEMISTRY: dict[str, tuple[float, tuple[float, ...], float, int]] = {
     "ldh": (220.0, (1.1, 1.3, 1.6, 2.2, 3.0), 0.3, 0),
@@ -541,6 +544,7 @@ def _peaked_labs(rng: _Rng, p: _Patient, days: list[int]) -> None:
     for name, (base_med, peaks, sd, dec) in _PEAKED.items():
         base = rng.lognormal(base_med * (1.0 if p.low_burden else 1.3), 0.3)
         peak = max(rng.lognormal(peaks[grade] * burden, sd), base * 1.2)
+        peak = min(peak, _PEAK_CAP.get(name, math.inf))
         for d in days:
             noise = rng.lognormal(1.0, 0.08)
             p.labs[(d, name)] = _r((base + (peak - base) * _shape(d, pk)) * noise, dec)

@@ -92,7 +92,7 @@ def data_standard_markdown() -> str:
         "per table named after it (`labs.csv`); an XLSX workbook may hold one sheet per table. "
         "CSV may be comma- or semicolon-separated (semicolon files use decimal commas), UTF-8 "
         "with or without BOM, or Latin-1. A column-mapping YAML maps other headers "
-        "(see `docs/column-mapping.md`).",
+        "(see 'Headers and the column mapping' in `docs/validation-rules.md`).",
         "",
         "The same standard is available as JSON Schema: `cartcohort schema` "
         "(also in `docs/schema/cohort-v1.schema.json`).",
