@@ -90,7 +90,9 @@ def test_docs_data_standard_is_generated_from_the_code() -> None:
 
 def test_committed_json_schema_is_generated_from_the_code() -> None:
     committed = json.loads((DOCS / "schema" / "cohort-v1.schema.json").read_text(encoding="utf-8"))
-    assert committed == json_schema(), "run: cartcohort schema --out docs/schema/cohort-v1.schema.json"
+    assert committed == json_schema(), (
+        "run: cartcohort schema --out docs/schema/cohort-v1.schema.json"
+    )
 
 
 def test_json_schema_requires_patient_id_everywhere() -> None:
