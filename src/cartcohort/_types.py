@@ -8,6 +8,7 @@ CIMethod = Literal["log-log", "log", "plain"]
 Ties = Literal["efron", "breslow"]
 PHTransform = Literal["km", "rank", "identity", "log"]
 LogisticMethod = Literal["ml", "firth"]
+LogisticCIMethod = Literal["wald", "profile"]
 CorrelationMethod = Literal["pearson", "spearman"]
 Severity = Literal["error", "warning"]
 Alternative = Literal["two-sided", "less", "greater"]
@@ -16,6 +17,7 @@ __all__ = [
     "Alternative",
     "CIMethod",
     "CorrelationMethod",
+    "LogisticCIMethod",
     "LogisticMethod",
     "PHTransform",
     "Severity",
