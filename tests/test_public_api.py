@@ -24,7 +24,13 @@ EXPECTED = sorted(
         "fisher_exact", "chi_square_test", "cochran_armitage_test", "FisherExactResult",
         "ChiSquareTestResult", "TrendTestResult", "t_test", "mann_whitney_test", "anova",
         "kruskal_wallis_test", "correlation", "TTestResult", "MannWhitneyResult", "AnovaResult",
-        "KruskalWallisResult", "CorrelationResult",
+        "KruskalWallisResult", "CorrelationResult", "logistic_regression", "LogisticResult",
+        # clinical derivations
+        "grade_crs", "summarize_crs", "grade_icans", "summarize_icans", "crs_concordance",
+        "concordance_table", "derive_burden", "derive_response", "derive_endpoints",
+        "derive_endpoints_with_exclusions", "EndpointsResult", "landmark", "to_adtte",
+        "kinetics_nca", "compare_infusions", "KineticsResult", "BLQPolicy", "summarize_labs",
+        "peak_table", "DAYS_PER_MONTH",
     ]
 )  # fmt: skip
 

@@ -18,6 +18,9 @@ into a readable message instead of a traceback::
 
     StatisticalWarning (UserWarning)
     └── DegenerateWarning      a statistic is defined but uninformative (e.g. no events in a group)
+    DerivationWarning (UserWarning)
+    ├── GradingWarning         bedside observations are inconsistent; graded conservatively
+    └── EndpointExclusionWarning  some patients could not be given an endpoint (see exclusions)
 
 Messages name the argument or column, the value, and how to fix it.
 """
@@ -87,6 +90,10 @@ class DegenerateWarning(StatisticalWarning):
     """A statistic is defined but uninformative (e.g. a group without events)."""
 
 
+class DerivationWarning(UserWarning):
+    """Inputs to a clinical derivation are incomplete or inconsistent; see the message."""
+
+
 __all__ = [
     "AnalysisError",
     "CartcohortError",
@@ -95,6 +102,7 @@ __all__ = [
     "DegenerateDataError",
     "DegenerateWarning",
     "DerivationError",
+    "DerivationWarning",
     "IngestError",
     "PlanError",
     "SeparationError",

@@ -20,7 +20,11 @@ def cohorts(draw: st.DrawFn, max_causes: int = 2, min_size: int = 1) -> pd.DataF
     time_values = (
         st.integers(min_value=0, max_value=8).map(float)
         if tied
-        else st.floats(min_value=0, max_value=100, allow_nan=False, allow_infinity=False)
+        # Days to 3 decimals: distinct times stay distinct after rescaling (no subnormal or
+        # adjacent floats that a product could merge into a tie).
+        else st.floats(min_value=0, max_value=100, allow_nan=False, allow_infinity=False).map(
+            lambda v: round(v, 3)
+        )
     )
     times = draw(st.lists(time_values, min_size=n, max_size=n))
     status = draw(st.lists(st.integers(min_value=0, max_value=max_causes), min_size=n, max_size=n))

@@ -44,7 +44,7 @@ from cartcohort.derive.response import (
     _response_levels,
     _text,
 )
-from cartcohort.errors import DerivationError
+from cartcohort.errors import DerivationError, DerivationWarning
 
 EfsNonresponse = Literal["day0", "assessment"]
 NotEvaluable = Literal["exclude", "failure"]
@@ -186,7 +186,7 @@ CORE_PARAMS: tuple[str, ...] = ("OS", "EFS", "LFS", "CIR")
 NEWTX_PARAMS: tuple[str, ...] = ("OS_CENS_NEWTX", "EFS_CENS_NEWTX", "LFS_CENS_NEWTX")
 
 
-class EndpointExclusionWarning(UserWarning):
+class EndpointExclusionWarning(DerivationWarning):
     """Some patient-parameter rows could not be derived; see the exclusions table."""
 
 
