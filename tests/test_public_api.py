@@ -17,9 +17,13 @@ EXPECTED = sorted(
         # data standard, cohort, store
         "Cohort", "json_schema", "STANDARD_VERSION", "read_cohort", "write_cohort",
         "export_cohort", "MethodInfo",
+        # reading and validation, demo data
+        "read_source", "read_mapping", "validate_cohort", "load_cohort", "load_cohort_with_report",
+        "ValidationReport", "Issue", "demo_path",
         # survival
         "kaplan_meier", "median_follow_up", "KaplanMeierResult", "FollowUpResult",
         "logrank_test", "logrank_trend_test", "LogRankResult", "LogRankTrendResult",
+        "cumulative_incidence", "fine_gray", "CumulativeIncidenceResult", "FineGrayResult",
         # tables and group comparisons
         "fisher_exact", "chi_square_test", "cochran_armitage_test", "FisherExactResult",
         "ChiSquareTestResult", "TrendTestResult", "t_test", "mann_whitney_test", "anova",

@@ -24,6 +24,16 @@ _EXPORTS: dict[str, str] = {
     "write_cohort": "cartcohort.store",
     "export_cohort": "cartcohort.store",
     "MethodInfo": "cartcohort.analyse._results",
+    # reading and validation
+    "read_source": "cartcohort.ingest",
+    "read_mapping": "cartcohort.ingest",
+    "validate_cohort": "cartcohort.validate",
+    "load_cohort": "cartcohort.validate",
+    "load_cohort_with_report": "cartcohort.validate",
+    "ValidationReport": "cartcohort.validate",
+    "Issue": "cartcohort.validate",
+    # demo data
+    "demo_path": "cartcohort.demo",
     # survival
     "kaplan_meier": "cartcohort.analyse.km",
     "median_follow_up": "cartcohort.analyse.km",
@@ -33,6 +43,10 @@ _EXPORTS: dict[str, str] = {
     "logrank_trend_test": "cartcohort.analyse.logrank",
     "LogRankResult": "cartcohort.analyse.logrank",
     "LogRankTrendResult": "cartcohort.analyse.logrank",
+    "cumulative_incidence": "cartcohort.analyse.competing",
+    "fine_gray": "cartcohort.analyse.competing",
+    "CumulativeIncidenceResult": "cartcohort.analyse.competing",
+    "FineGrayResult": "cartcohort.analyse.competing",
     # contingency tables and group comparisons
     "fisher_exact": "cartcohort.analyse.contingency",
     "chi_square_test": "cartcohort.analyse.contingency",
@@ -94,6 +108,12 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # let type checkers and IDEs see the real objects
     from cartcohort.analyse._results import MethodInfo
+    from cartcohort.analyse.competing import (
+        CumulativeIncidenceResult,
+        FineGrayResult,
+        cumulative_incidence,
+        fine_gray,
+    )
     from cartcohort.analyse.compare import (
         AnovaResult,
         CorrelationResult,
@@ -128,4 +148,12 @@ if TYPE_CHECKING:  # let type checkers and IDEs see the real objects
     )
     from cartcohort.model.cohort import Cohort
     from cartcohort.model.standard import STANDARD_VERSION, json_schema
+    from cartcohort.ingest import read_mapping, read_source
     from cartcohort.store import export_cohort, read_cohort, write_cohort
+    from cartcohort.validate import (
+        Issue,
+        ValidationReport,
+        load_cohort,
+        load_cohort_with_report,
+        validate_cohort,
+    )
