@@ -108,12 +108,6 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # let type checkers and IDEs see the real objects
     from cartcohort.analyse._results import MethodInfo
-    from cartcohort.analyse.competing import (
-        CumulativeIncidenceResult,
-        FineGrayResult,
-        cumulative_incidence,
-        fine_gray,
-    )
     from cartcohort.analyse.compare import (
         AnovaResult,
         CorrelationResult,
@@ -125,6 +119,12 @@ if TYPE_CHECKING:  # let type checkers and IDEs see the real objects
         kruskal_wallis_test,
         mann_whitney_test,
         t_test,
+    )
+    from cartcohort.analyse.competing import (
+        CumulativeIncidenceResult,
+        FineGrayResult,
+        cumulative_incidence,
+        fine_gray,
     )
     from cartcohort.analyse.contingency import (
         ChiSquareTestResult,
@@ -140,15 +140,42 @@ if TYPE_CHECKING:  # let type checkers and IDEs see the real objects
         kaplan_meier,
         median_follow_up,
     )
+    from cartcohort.analyse.logistic import LogisticResult, logistic_regression
     from cartcohort.analyse.logrank import (
         LogRankResult,
         LogRankTrendResult,
         logrank_test,
         logrank_trend_test,
     )
+    from cartcohort.demo import demo_path
+    from cartcohort.derive.burden import derive_burden
+    from cartcohort.derive.dates import DAYS_PER_MONTH
+    from cartcohort.derive.endpoints import (
+        EndpointsResult,
+        derive_endpoints,
+        derive_endpoints_with_exclusions,
+        landmark,
+        to_adtte,
+    )
+    from cartcohort.derive.kinetics import (
+        BLQPolicy,
+        KineticsResult,
+        compare_infusions,
+        kinetics_nca,
+    )
+    from cartcohort.derive.labs import peak_table, summarize_labs
+    from cartcohort.derive.response import derive_response
+    from cartcohort.derive.toxicity import (
+        concordance_table,
+        crs_concordance,
+        grade_crs,
+        grade_icans,
+        summarize_crs,
+        summarize_icans,
+    )
+    from cartcohort.ingest import read_mapping, read_source
     from cartcohort.model.cohort import Cohort
     from cartcohort.model.standard import STANDARD_VERSION, json_schema
-    from cartcohort.ingest import read_mapping, read_source
     from cartcohort.store import export_cohort, read_cohort, write_cohort
     from cartcohort.validate import (
         Issue,
