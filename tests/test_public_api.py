@@ -34,7 +34,7 @@ EXPECTED = sorted(
         "concordance_table", "derive_burden", "derive_response", "derive_endpoints",
         "derive_endpoints_with_exclusions", "EndpointsResult", "landmark", "to_adtte",
         "kinetics_nca", "compare_infusions", "KineticsResult", "BLQPolicy", "summarize_labs",
-        "peak_table", "DAYS_PER_MONTH",
+        "peak_table", "DAYS_PER_MONTH", "derive", "AnalysisDataset",
     ]
 )  # fmt: skip
 

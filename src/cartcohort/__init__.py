@@ -87,6 +87,8 @@ _EXPORTS: dict[str, str] = {
     "summarize_labs": "cartcohort.derive.labs",
     "peak_table": "cartcohort.derive.labs",
     "DAYS_PER_MONTH": "cartcohort.derive.dates",
+    "derive": "cartcohort.derive.dataset",
+    "AnalysisDataset": "cartcohort.derive.dataset",
 }
 
 __all__ = sorted([*_EXPORTS, "__version__"])
@@ -149,6 +151,7 @@ if TYPE_CHECKING:  # let type checkers and IDEs see the real objects
     )
     from cartcohort.demo import demo_path
     from cartcohort.derive.burden import derive_burden
+    from cartcohort.derive.dataset import AnalysisDataset, derive
     from cartcohort.derive.dates import DAYS_PER_MONTH
     from cartcohort.derive.endpoints import (
         EndpointsResult,

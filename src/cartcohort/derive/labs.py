@@ -322,7 +322,7 @@ def summarize_labs(
     *,
     analytes: Sequence[str] | None = None,
     baseline_window: tuple[float, float] = (-7, 0),
-    after_day: float = 0,
+    after_day: float = 1,
 ) -> LabSummaryResult:
     """Baseline, peak, nadir, fold change and AUC of each analyte for each patient.
 
@@ -337,7 +337,8 @@ def summarize_labs(
     baseline_window
         Inclusive (first, last) day of the baseline window, last <= 0; default (-7, 0).
     after_day
-        Peak and nadir are taken over days >= ``after_day``; default 0 (the infusion day).
+        Peak and nadir are taken over days >= ``after_day``; default 1 (the day after the
+        infusion; day 0 is the pre-infusion baseline, see :func:`peak_table`).
 
     Returns
     -------
@@ -474,7 +475,7 @@ def _peak_cart(kinetics: pd.DataFrame, after: float) -> pd.Series:
 
 
 def peak_table(
-    labs: pd.DataFrame, kinetics: pd.DataFrame | None = None, *, after_day: float = 0
+    labs: pd.DataFrame, kinetics: pd.DataFrame | None = None, *, after_day: float = 1
 ) -> pd.DataFrame:
     """Patient-sheet peak columns: cytokines, CRP, ferritin and CAR-T expansion.
 
@@ -486,7 +487,9 @@ def peak_table(
         Optional long ``kinetics`` table; gives ``peak_cart_copies_per_ug`` from rows in
         ``copies_per_ug_dna`` (all rows when there is no ``unit`` column).
     after_day
-        First day counted; default 0 (the infusion day).
+        First day counted; default 1, the day after the infusion: a day-0 sample is
+        drawn before the cells are given and is the baseline (it lies in the default
+        baseline window of :func:`summarize_labs`), so it is not a post-infusion peak.
 
     Returns
     -------

@@ -43,8 +43,8 @@ def test_il6_summary_by_hand() -> None:
     # Baseline: last value in days -7..0 -> day 0, 5 pg/mL.
     assert (num(r["baseline"]), num(r["baseline_day"])) == (5, 0)
     assert (num(r["peak"]), num(r["peak_day"])) == (300, 3)
-    # Nadir over days >= 0: 5 on day 0 (the day -5 value 4 is before the infusion).
-    assert (num(r["nadir"]), num(r["nadir_day"])) == (5, 0)
+    # Nadir over days >= 1 (day 0 is the pre-infusion baseline): 8 on day 28.
+    assert (num(r["nadir"]), num(r["nadir_day"])) == (8, 28)
     assert num(r["fold_change"]) == pytest.approx(300 / 5, rel=1e-15)
     # 1*(5+40)/2 + 2*(40+300)/2 + 4*(300+120)/2 + 7*(120+20)/2 + 14*(20+8)/2
     #   = 22.5 + 340 + 840 + 490 + 196 = 1888.5
@@ -105,7 +105,7 @@ def test_auc_needs_samples_covering_day_0_to_28() -> None:
 
 
 def test_no_value_after_infusion() -> None:
-    res = _warned(series("A", "il6", "pg/mL", [-3, -1], [3, 4]), "no value on or after day 0")
+    res = _warned(series("A", "il6", "pg/mL", [-3, -1], [3, 4]), "no value on or after day 1")
     r = one(res, "A", "il6")
     assert num(r["peak"]) is None
     assert num(r["baseline"]) == 4

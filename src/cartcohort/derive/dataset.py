@@ -1,0 +1,404 @@
+"""The analysis dataset: every derivation applied to a cohort, with provenance.
+
+:func:`derive` turns a validated :class:`~cartcohort.model.cohort.Cohort` into an
+:class:`AnalysisDataset`: one row per patient with every derived column, the long
+endpoint table, the per-infusion CAR-T kinetics, and the daily CRS/ICANS grades.
+
+Reported versus derived. A patient sheet often already carries summaries
+(``crs_grade``, ``icans_grade``, peaks ...). Such a value is used as given and
+marked *reported*; only where it is missing is the value derived from the detailed
+tables and marked *derived*. Where both exist and disagree, the reported value is
+kept and the disagreement is listed in the dataset's warnings, so a reader can
+see that the bedside data grade differently. :attr:`AnalysisDataset.provenance`
+counts, per column, how many values were reported, derived or missing, and says
+how the derived ones were computed.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import numpy as np
+import pandas as pd
+
+from cartcohort.derive.burden import derive_burden
+from cartcohort.derive.endpoints import EfsNonresponse, derive_endpoints_with_exclusions
+from cartcohort.derive.kinetics import KineticsResult, kinetics_nca
+from cartcohort.derive.labs import peak_table
+from cartcohort.derive.response import derive_response
+from cartcohort.derive.toxicity import grade_crs, grade_icans, summarize_crs, summarize_icans
+from cartcohort.derive.toxicity.crs import CrsSystem
+from cartcohort.model.cohort import Cohort
+
+T = TypeVar("T")
+
+#: Endpoint parameters spread onto the patient rows as ``<param>_days`` / ``<param>_event``.
+WIDE_ENDPOINTS = ("OS", "EFS", "LFS", "PFS", "CIR", "OS_CENS_HSCT", "EFS_CENS_HSCT")
+
+#: Product characteristics copied from the first infusion when the patient sheet lacks them.
+_PRODUCT_COLUMNS = (
+    "dose_cells_per_kg",
+    "costim_domain",
+    "lymphodepletion",
+    "transduction_pct",
+    "viability_pct",
+    "cd4_cd8_ratio",
+    "tn_pct",
+    "tscm_pct",
+    "tcm_pct",
+    "tem_pct",
+    "temra_pct",
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AnalysisDataset:
+    """Everything the analyses need, derived from one cohort.
+
+    Attributes
+    ----------
+    patients
+        One row per patient: the cohort's patient columns plus derived columns
+        (burden groups, response, CRS/ICANS maxima and flags, cytokine and CAR-T peaks,
+        endpoint times ``os_days``/``os_event`` ...).
+    endpoints
+        Long endpoint table (``patient_id, param, start_day, day, time_days, event,
+        reason, source``); see :func:`cartcohort.derive_endpoints_with_exclusions`.
+    endpoint_exclusions
+        Patients who could not be given an endpoint, with the reason.
+    kinetics
+        Per patient and infusion CAR-T kinetics (NCA), or ``None`` without kinetics data.
+    crs_daily, icans_daily
+        Daily grades from the bedside observations, or ``None`` without observations.
+    provenance
+        Per derived column: how many values were reported, derived, missing, and how.
+    options
+        The settings used (grading system, EFS convention ...).
+    cohort_name, synthetic
+        Label of the cohort and whether it is simulated data.
+    warnings
+        Messages raised while deriving (each also names the patients concerned).
+    """
+
+    patients: pd.DataFrame
+    endpoints: pd.DataFrame
+    endpoint_exclusions: pd.DataFrame
+    kinetics: pd.DataFrame | None
+    crs_daily: pd.DataFrame | None
+    icans_daily: pd.DataFrame | None
+    provenance: pd.DataFrame
+    options: dict[str, str]
+    cohort_name: str
+    synthetic: bool
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    def __repr__(self) -> str:
+        label = " (synthetic)" if self.synthetic else ""
+        return (
+            f"AnalysisDataset({self.cohort_name!r}{label}: {len(self.patients)} patients, "
+            f"{len(self.endpoints)} endpoint rows, {len(self.warnings)} warnings)"
+        )
+
+
+class _Log:
+    """Collects warnings raised by the derivations and provenance rows."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+        self.provenance: list[dict[str, object]] = []
+
+    @contextmanager
+    def capture(self) -> Iterator[None]:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield
+        for w in caught:
+            text = str(w.message)
+            if text not in self.messages:
+                self.messages.append(text)
+
+    def call(self, fn: Callable[[], T]) -> T:
+        with self.capture():
+            return fn()
+
+
+def _combine(
+    patients: pd.DataFrame,
+    column: str,
+    derived: pd.Series,
+    *,
+    method: str,
+    log: _Log,
+    compare: bool = True,
+) -> None:
+    """Fill ``column`` from ``derived`` (indexed by patient_id) where it is not reported."""
+    ids = patients["patient_id"]
+    values = derived.reindex(ids.to_numpy())
+    values.index = patients.index
+    if column in patients.columns:
+        reported = patients[column]
+        is_reported = reported.notna()
+        if compare:
+            both = is_reported & values.notna()
+            differ = both & (reported.astype("object") != values.astype("object"))
+            if differ.any():
+                who = ", ".join(ids[differ].astype(str).head(5))
+                more = f" and {int(differ.sum()) - 5} more" if differ.sum() > 5 else ""
+                log.messages.append(
+                    f"{column}: the reported value differs from the one derived from the "
+                    f"detailed data ({method}) for {int(differ.sum())} patient(s): {who}{more}. "
+                    "The reported value is used."
+                )
+        filled = reported.astype("object").where(is_reported, values.astype("object"))
+    else:
+        is_reported = pd.Series(data=False, index=patients.index)
+        filled = values.astype("object")
+    patients[column] = _restore_dtype(filled, like=values)
+    n_reported = int(is_reported.sum())
+    n_derived = int((~is_reported & values.notna()).sum())
+    log.provenance.append(
+        {
+            "column": column,
+            "reported": n_reported,
+            "derived": n_derived,
+            "missing": len(patients) - n_reported - n_derived,
+            "method": method,
+        }
+    )
+
+
+def _restore_dtype(values: pd.Series, *, like: pd.Series) -> pd.Series:
+    dtype = like.dtype
+    if pd.api.types.is_bool_dtype(dtype) or str(dtype) == "boolean":
+        return values.astype("boolean")
+    if pd.api.types.is_integer_dtype(dtype):
+        return pd.to_numeric(values).astype("Int64")
+    if pd.api.types.is_float_dtype(dtype):
+        return pd.to_numeric(values).astype("float64")
+    return values
+
+
+def _toxicity(
+    cohort: Cohort, patients: pd.DataFrame, system: str, log: _Log
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    if not cohort.has("observations"):
+        return None, None
+    obs = cohort.table("observations")
+    events = cohort.tables.get("events")
+    crs = log.call(lambda: grade_crs(obs, events=events, system=system))
+    crs_sum = log.call(lambda: summarize_crs(crs, observations=obs)).set_index("patient_id")
+    label = f"maximum grade from daily observations ({crs['system'].iloc[0]})" if len(crs) else ""
+    _combine(patients, "crs_grade", crs_sum["max_grade"], method=label, log=log)
+    _combine(
+        patients, "crs_onset_day", crs_sum["onset_day"], method="first day with grade >= 1", log=log
+    )
+    for drug in ("tocilizumab", "corticosteroids"):
+        _combine(patients, drug, crs_sum[drug], method=f"any {drug} in daily observations", log=log)
+    ages = patients.set_index("patient_id")["age_years"] if "age_years" in patients else None
+    icans = log.call(lambda: grade_icans(obs, age_years=ages))
+    icans_sum = log.call(lambda: summarize_icans(icans)).set_index("patient_id")
+    _combine(
+        patients,
+        "icans_grade",
+        icans_sum["max_grade"],
+        method="maximum ASTCT ICANS grade from daily observations",
+        log=log,
+    )
+    _combine(
+        patients,
+        "seizure",
+        icans_sum["any_seizure"],
+        method="any seizure in daily observations",
+        log=log,
+    )
+    return crs, icans
+
+
+def _flags(patients: pd.DataFrame, log: _Log) -> None:
+    """Severe CRS / neurotoxicity flags from the (reported or derived) grades."""
+
+    def at_least(column: str, grade: int) -> pd.Series:
+        if column not in patients:
+            return pd.Series(pd.NA, index=patients.index, dtype="boolean")
+        g = pd.to_numeric(patients[column]).astype("Float64")
+        return (g >= grade).astype("boolean")
+
+    patients["any_crs"] = at_least("crs_grade", 1)
+    patients["severe_crs"] = at_least("crs_grade", 3)
+    patients["any_icans"] = at_least("icans_grade", 1)
+    severe_icans = at_least("icans_grade", 3)
+    seizure = (
+        patients["seizure"].astype("boolean")
+        if "seizure" in patients
+        else pd.Series(pd.NA, index=patients.index, dtype="boolean")
+    )
+    # Kleene logic: a seizure makes it True even when the grade is unknown.
+    patients["severe_neurotoxicity"] = seizure | severe_icans
+    for column, rule in (
+        ("any_crs", "crs_grade >= 1"),
+        ("severe_crs", "crs_grade >= 3 (seeds 000, 003, 004)"),
+        ("any_icans", "icans_grade >= 1"),
+        ("severe_neurotoxicity", "any seizure or icans_grade >= 3 (seeds 000, 004)"),
+    ):
+        n = int(patients[column].notna().sum())
+        log.provenance.append(
+            {
+                "column": column,
+                "reported": 0,
+                "derived": n,
+                "missing": len(patients) - n,
+                "method": rule,
+            }
+        )
+
+
+def _kinetics(cohort: Cohort, patients: pd.DataFrame, log: _Log) -> pd.DataFrame | None:
+    if not cohort.has("kinetics"):
+        return None
+    infusions = cohort.tables.get("infusions")
+    result: KineticsResult = log.call(
+        lambda: kinetics_nca(cohort.table("kinetics"), infusions=infusions)
+    )
+    first = result.table[result.table["infusion"] == 1].set_index("patient_id")
+    for column, source, method in (
+        ("peak_cart_copies_per_ug", "cmax", "Cmax after the first infusion (NCA)"),
+        ("cart_tmax_day", "tmax", "Tmax after the first infusion (NCA)"),
+        ("cart_auc_0_28", "auc_0_28", "AUC0-28d after the first infusion (lin-up/log-down)"),
+        ("cart_persistence_day", "persistence_day", "last day at or above LLOQ"),
+    ):
+        _combine(patients, column, first[source].astype("float64"), method=method, log=log)
+    return result.table
+
+
+def _labs(cohort: Cohort, patients: pd.DataFrame, log: _Log) -> None:
+    if not cohort.has("labs"):
+        return
+    peaks = log.call(lambda: peak_table(cohort.table("labs"))).set_index("patient_id")
+    for column in peaks.columns:
+        if column.startswith("peak_") and column != "peak_cart_copies_per_ug":
+            _combine(
+                patients,
+                column,
+                peaks[column].astype("float64"),
+                method="maximum after infusion (labs table)",
+                log=log,
+            )
+
+
+def _product(cohort: Cohort, patients: pd.DataFrame, log: _Log) -> None:
+    if not cohort.has("infusions"):
+        return
+    inf = cohort.table("infusions")
+    first = inf[inf["infusion"] == 1].set_index("patient_id")
+    counts = inf.groupby("patient_id").size()
+    _combine(patients, "n_infusions", counts.astype("Int64"), method="infusions table", log=log)
+    for column in _PRODUCT_COLUMNS:
+        if column in first.columns:
+            _combine(
+                patients,
+                column,
+                first[column],
+                method="first infusion (infusions table)",
+                log=log,
+                compare=False,
+            )
+
+
+def _wide_endpoints(patients: pd.DataFrame, endpoints: pd.DataFrame) -> None:
+    for param in WIDE_ENDPOINTS:
+        rows = endpoints[endpoints["param"] == param].set_index("patient_id")
+        key = param.lower()
+        days = rows["time_days"].reindex(patients["patient_id"].to_numpy())
+        event = rows["event"].reindex(patients["patient_id"].to_numpy())
+        patients[f"{key}_days"] = pd.array(days.to_numpy(dtype="float64"), dtype="Float64")
+        name = f"{key}_status" if param == "CIR" else f"{key}_event"
+        patients[name] = pd.array(
+            np.where(event.isna(), np.nan, event.to_numpy(dtype="float64")), dtype="Float64"
+        ).astype("Int64")
+
+
+def derive(
+    cohort: Cohort,
+    *,
+    crs_system: CrsSystem = "astct",
+    efs_nonresponse: EfsNonresponse = "day0",
+) -> AnalysisDataset:
+    """Apply every derivation to ``cohort`` and return the analysis dataset.
+
+    Parameters
+    ----------
+    cohort
+        A validated cohort (:func:`cartcohort.load_cohort`).
+    crs_system
+        CRS grading system for grades derived from bedside observations (default ASTCT
+        2019; see :func:`cartcohort.grade_crs`).
+    efs_nonresponse
+        ``"day0"`` or ``"assessment"``: when non-response is an EFS event
+        (see :func:`cartcohort.derive_endpoints`).
+
+    Returns
+    -------
+    AnalysisDataset
+        Patients with derived columns, endpoints, kinetics, daily grades, provenance.
+
+    Notes
+    -----
+    Order: product characteristics from the infusions table; CRS/ICANS grades and
+    treatment flags from daily observations; severe CRS/neurotoxicity flags; cytokine
+    and lab peaks; CAR-T kinetics; tumour burden groups; response; endpoints. Each step
+    runs only when its input tables exist; reported values always take precedence over
+    derived ones (module docstring). Warnings raised by the derivations are collected in
+    :attr:`AnalysisDataset.warnings` rather than emitted.
+
+    Examples
+    --------
+    >>> import cartcohort as cc
+    >>> ds = cc.derive(cc.load_cohort(cc.demo_path("synthetic")))
+    >>> int(ds.patients["severe_crs"].sum()) > 0
+    True
+    """
+    log = _Log()
+    patients = cohort.patients.copy()
+    _product(cohort, patients, log)
+    crs, icans = _toxicity(cohort, patients, crs_system, log)
+    _flags(patients, log)
+    _labs(cohort, patients, log)
+    nca = _kinetics(cohort, patients, log)
+    patients = log.call(lambda: derive_burden(patients))
+    marrow = cohort.tables.get("marrow")
+    patients = log.call(lambda: derive_response(patients, marrow))
+    events = cohort.tables.get("events")
+    result = log.call(
+        lambda: derive_endpoints_with_exclusions(
+            patients,
+            events,
+            efs_nonresponse=efs_nonresponse,  # type: ignore[arg-type]
+        )
+    )
+    _wide_endpoints(patients, result.endpoints)
+    return AnalysisDataset(
+        patients=patients,
+        endpoints=result.endpoints,
+        endpoint_exclusions=result.exclusions,
+        kinetics=nca,
+        crs_daily=crs,
+        icans_daily=icans,
+        provenance=pd.DataFrame(
+            log.provenance, columns=["column", "reported", "derived", "missing", "method"]
+        ),
+        options={
+            "crs_system": crs_system,
+            "efs_nonresponse": efs_nonresponse,
+            **{k: str(v) for k, v in result.options.items()},
+        },
+        cohort_name=cohort.name,
+        synthetic=cohort.synthetic,
+        warnings=tuple(log.messages),
+    )
+
+
+__all__ = ["WIDE_ENDPOINTS", "AnalysisDataset", "derive"]
