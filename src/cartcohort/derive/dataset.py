@@ -183,7 +183,7 @@ def _restore_dtype(values: pd.Series, *, like: pd.Series) -> pd.Series:
 
 
 def _toxicity(
-    cohort: Cohort, patients: pd.DataFrame, system: str, log: _Log
+    cohort: Cohort, patients: pd.DataFrame, system: CrsSystem, log: _Log
 ) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
     if not cohort.has("observations"):
         return None, None
@@ -376,7 +376,7 @@ def derive(
         lambda: derive_endpoints_with_exclusions(
             patients,
             events,
-            efs_nonresponse=efs_nonresponse,  # type: ignore[arg-type]
+            efs_nonresponse=efs_nonresponse,
         )
     )
     _wide_endpoints(patients, result.endpoints)
