@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy.linalg import qr
 
 from cartcohort.errors import AnalysisError, CollinearityError, DegenerateDataError
 
@@ -251,10 +250,13 @@ def design_matrix(frame: pd.DataFrame, covariates: Sequence[str]) -> Design:
 def check_full_rank(matrix: FloatArray, terms: Sequence[str], *, intercept: bool) -> None:
     """Raise :class:`CollinearityError` naming the collinear terms, if any.
 
-    Uses a column-pivoted QR decomposition: a column whose diagonal of R is
-    negligible relative to the largest is a linear combination of the columns
-    before it in pivot order. Constant columns are collinear with the intercept
-    (logistic regression) or carry no information (Cox).
+    Works on the p x p Gram matrix of the column-scaled design (one pass over the
+    n rows, so it costs little even at a million rows): its eigenvalues are the
+    squared singular values of the design. An eigenvalue below ``1e-14`` of the
+    largest (a singular value below ``1e-7`` of the largest) is a linear dependence,
+    and the terms with weight in its eigenvector are the ones involved, so both sides
+    of ``x3 = 2 * x1 + 1`` are named. Constant columns are collinear with the
+    intercept (logistic regression) or carry no information (Cox).
     """
     n = matrix.shape[0]
     if matrix.shape[1] == 0:
@@ -262,22 +264,24 @@ def check_full_rank(matrix: FloatArray, terms: Sequence[str], *, intercept: bool
     x = np.column_stack([np.ones(n), matrix]) if intercept else matrix
     names = (["(Intercept)"] if intercept else []) + list(terms)
     # Scale columns so the tolerance is unit free.
-    scale = np.sqrt((x**2).sum(axis=0))
+    scale = np.sqrt(np.einsum("ij,ij->j", x, x))
     scale[scale == 0] = 1.0
-    _, r, piv = qr(x / scale, mode="economic", pivoting=True)
-    diag = np.abs(np.diag(r))
-    tol = max(x.shape) * np.finfo(float).eps * (diag[0] if diag.size else 1.0) * 1e3
-    rank = int((diag > tol).sum())
+    xs = x / scale
+    eigenvalues, vectors = np.linalg.eigh(xs.T @ xs)
+    largest = max(float(eigenvalues[-1]), np.finfo(float).tiny)
+    null = eigenvalues <= largest * 1e-14
     constant = [
         names[j] for j in range(x.shape[1]) if np.ptp(x[:, j]) == 0 and names[j] != "(Intercept)"
     ]
-    if rank < x.shape[1] or (not intercept and constant):
-        dependent = [names[j] for j in piv[rank:]]
+    if null.any() or (not intercept and constant):
+        weights = np.abs(vectors[:, null]).max(axis=1) if null.any() else np.zeros(len(names))
+        dependent = [names[j] for j in np.flatnonzero(weights > 1e-6)]
         involved = sorted(set(dependent) | set(constant))
         msg = (
             f"Covariates are collinear: {', '.join(involved)} "
-            f"{'is' if len(involved) == 1 else 'are'} a linear combination of other terms "
-            "(or constant). Remove one of them or combine levels."
+            f"{'is' if len(involved) == 1 else 'are'} linearly dependent "
+            "(one is a combination of the others, or constant). "
+            "Remove one of them or combine levels."
         )
         raise CollinearityError(msg)
 
