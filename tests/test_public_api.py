@@ -29,6 +29,7 @@ EXPECTED = sorted(
         "ChiSquareTestResult", "TrendTestResult", "t_test", "mann_whitney_test", "anova",
         "kruskal_wallis_test", "correlation", "TTestResult", "MannWhitneyResult", "AnovaResult",
         "KruskalWallisResult", "CorrelationResult", "logistic_regression", "LogisticResult",
+        "cox_ph", "CoxResult", "PHTestResult",
         # clinical derivations
         "grade_crs", "summarize_crs", "grade_icans", "summarize_icans", "crs_concordance",
         "concordance_table", "derive_burden", "derive_response", "derive_endpoints",

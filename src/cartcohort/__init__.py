@@ -64,6 +64,9 @@ _EXPORTS: dict[str, str] = {
     "AnovaResult": "cartcohort.analyse.compare",
     "KruskalWallisResult": "cartcohort.analyse.compare",
     "CorrelationResult": "cartcohort.analyse.compare",
+    "cox_ph": "cartcohort.analyse.cox",
+    "CoxResult": "cartcohort.analyse.cox",
+    "PHTestResult": "cartcohort.analyse.cox",
     "logistic_regression": "cartcohort.analyse.logistic",
     "LogisticResult": "cartcohort.analyse.logistic",
     # clinical derivations
@@ -136,6 +139,7 @@ if TYPE_CHECKING:  # let type checkers and IDEs see the real objects
         cochran_armitage_test,
         fisher_exact,
     )
+    from cartcohort.analyse.cox import CoxResult, PHTestResult, cox_ph
     from cartcohort.analyse.km import (
         FollowUpResult,
         KaplanMeierResult,
