@@ -358,7 +358,7 @@ def _chem(
     abnormal_baseline: Literal["above_uln", "below_lln"] | None = None,
     notes: tuple[str, ...] = (),
 ) -> LabTerm:
-    """An increase term of the 'Chemical laboratory abnormalities' section."""
+    """Build an increase term of the 'Chemical laboratory abnormalities' section."""
     return LabTerm(
         term=term,
         label=label,
@@ -451,8 +451,7 @@ _BASELINE_NOTE = (
 
 def _liver_v5() -> tuple[LabTerm, ...]:
     transaminase_text = {
-        1: ">ULN - 3.0 x ULN if baseline was normal; 1.5 - 3.0 x baseline if baseline was "
-        "abnormal",
+        1: ">ULN - 3.0 x ULN if baseline was normal; 1.5 - 3.0 x baseline if baseline was abnormal",
         2: ">3.0 - 5.0 x ULN if baseline was normal; >3.0 - 5.0 x baseline if baseline was "
         "abnormal",
         3: ">5.0 - 20.0 x ULN if baseline was normal; >5.0 - 20.0 x baseline if baseline was "
@@ -490,8 +489,7 @@ def _liver_v5() -> tuple[LabTerm, ...]:
                 "was abnormal",
                 3: ">5.0 - 20.0 x ULN if baseline was normal; >5.0 - 20.0 x baseline if "
                 "baseline was abnormal",
-                4: ">20.0 x ULN if baseline was normal; >20.0 x baseline if baseline was "
-                "abnormal",
+                4: ">20.0 x ULN if baseline was normal; >20.0 x baseline if baseline was abnormal",
             },
             thresholds=_with_baseline_branch(
                 _high_uln(2.5, 5.0, 20.0, "baseline_normal"), ">=", (2.0, 2.5, 5.0, 20.0)
@@ -515,8 +513,7 @@ def _liver_v5() -> tuple[LabTerm, ...]:
                 "was abnormal",
                 3: ">3.0 - 10.0 x ULN if baseline was normal; >3.0 - 10.0 x baseline if "
                 "baseline was abnormal",
-                4: ">10.0 x ULN if baseline was normal; >10.0 x baseline if baseline was "
-                "abnormal",
+                4: ">10.0 x ULN if baseline was normal; >10.0 x baseline if baseline was abnormal",
             },
             thresholds=_with_baseline_branch(
                 _high_uln(1.5, 3.0, 10.0, "baseline_normal"), ">", (1.0, 1.5, 3.0, 10.0)
