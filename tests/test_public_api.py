@@ -35,7 +35,12 @@ EXPECTED = sorted(
         "concordance_table", "derive_burden", "derive_response", "derive_endpoints",
         "derive_endpoints_with_exclusions", "EndpointsResult", "landmark", "to_adtte",
         "kinetics_nca", "compare_infusions", "KineticsResult", "BLQPolicy", "summarize_labs",
-        "peak_table", "DAYS_PER_MONTH", "derive", "AnalysisDataset",
+        "peak_table", "DAYS_PER_MONTH", "derive", "AnalysisDataset", "grade_lab_aes",
+        "grade_clinical_aes", "worst_lab_aes", "ae_grade_table", "easix", "simplified_easix",
+        "m_easix",
+        # assay quantification
+        "fit_standard_curve", "quantify_qpcr", "quantify_immunoassay", "StandardCurveResult",
+        "QuantificationResult", "read_plate",
     ]
 )  # fmt: skip
 

@@ -90,6 +90,19 @@ _EXPORTS: dict[str, str] = {
     "summarize_labs": "cartcohort.derive.labs",
     "peak_table": "cartcohort.derive.labs",
     "DAYS_PER_MONTH": "cartcohort.derive.dates",
+    "grade_lab_aes": "cartcohort.derive.toxicity.ctcae",
+    "grade_clinical_aes": "cartcohort.derive.toxicity.ctcae",
+    "worst_lab_aes": "cartcohort.derive.toxicity.ctcae",
+    "ae_grade_table": "cartcohort.derive.toxicity.ctcae",
+    "easix": "cartcohort.derive.risk_scores",
+    "simplified_easix": "cartcohort.derive.risk_scores",
+    "m_easix": "cartcohort.derive.risk_scores",
+    "fit_standard_curve": "cartcohort.assay",
+    "quantify_qpcr": "cartcohort.assay",
+    "quantify_immunoassay": "cartcohort.assay",
+    "StandardCurveResult": "cartcohort.assay",
+    "QuantificationResult": "cartcohort.assay",
+    "read_plate": "cartcohort.assay",
     "derive": "cartcohort.derive.dataset",
     "AnalysisDataset": "cartcohort.derive.dataset",
 }
@@ -153,6 +166,14 @@ if TYPE_CHECKING:  # let type checkers and IDEs see the real objects
         logrank_test,
         logrank_trend_test,
     )
+    from cartcohort.assay import (
+        QuantificationResult,
+        StandardCurveResult,
+        fit_standard_curve,
+        quantify_immunoassay,
+        quantify_qpcr,
+        read_plate,
+    )
     from cartcohort.demo import demo_path
     from cartcohort.derive.burden import derive_burden
     from cartcohort.derive.dataset import AnalysisDataset, derive
@@ -172,6 +193,7 @@ if TYPE_CHECKING:  # let type checkers and IDEs see the real objects
     )
     from cartcohort.derive.labs import peak_table, summarize_labs
     from cartcohort.derive.response import derive_response
+    from cartcohort.derive.risk_scores import easix, m_easix, simplified_easix
     from cartcohort.derive.toxicity import (
         concordance_table,
         crs_concordance,
@@ -179,6 +201,12 @@ if TYPE_CHECKING:  # let type checkers and IDEs see the real objects
         grade_icans,
         summarize_crs,
         summarize_icans,
+    )
+    from cartcohort.derive.toxicity.ctcae import (
+        ae_grade_table,
+        grade_clinical_aes,
+        grade_lab_aes,
+        worst_lab_aes,
     )
     from cartcohort.ingest import read_mapping, read_source
     from cartcohort.model.cohort import Cohort

@@ -30,6 +30,7 @@ from cartcohort.derive.endpoints import EfsNonresponse, derive_endpoints_with_ex
 from cartcohort.derive.kinetics import KineticsResult, kinetics_nca
 from cartcohort.derive.labs import peak_table
 from cartcohort.derive.response import derive_response
+from cartcohort.derive.risk_scores import easix, m_easix
 from cartcohort.derive.toxicity import grade_crs, grade_icans, summarize_crs, summarize_icans
 from cartcohort.derive.toxicity.crs import CrsSystem
 from cartcohort.model.cohort import Cohort
@@ -289,6 +290,33 @@ def _labs(cohort: Cohort, patients: pd.DataFrame, log: _Log) -> None:
             )
 
 
+#: Pre-lymphodepletion window for EASIX-pre and m-EASIX (days; the latest sample is used):
+#: lymphodepletion usually starts on day -5 to -3 (risk_scores.PUBLISHED_TIME_POINTS).
+PRE_LD_WINDOW = (-14, -5)
+
+
+def _risk_scores(cohort: Cohort, patients: pd.DataFrame, log: _Log) -> None:
+    if not cohort.has("labs"):
+        return
+    labs = cohort.table("labs")
+    scores = {
+        "easix_pre_ld": ("EASIX = LDH x creatinine / platelets", easix),
+        "m_easix_pre_ld": ("m-EASIX = LDH x CRP (mg/dL) / platelets", m_easix),
+    }
+    for column, (name, score) in scores.items():
+        with log.capture():
+            values = score(labs, window=PRE_LD_WINDOW).set_index("patient_id")["value"]
+        _combine(
+            patients,
+            column,
+            values.astype("float64"),
+            method=f"{name}, latest same-day sample in days {PRE_LD_WINDOW[0]} to "
+            f"{PRE_LD_WINDOW[1]} (before lymphodepletion)",
+            log=log,
+            compare=False,
+        )
+
+
 def _product(cohort: Cohort, patients: pd.DataFrame, log: _Log) -> None:
     if not cohort.has("infusions"):
         return
@@ -367,6 +395,7 @@ def derive(
     crs, icans = _toxicity(cohort, patients, crs_system, log)
     _flags(patients, log)
     _labs(cohort, patients, log)
+    _risk_scores(cohort, patients, log)
     nca = _kinetics(cohort, patients, log)
     patients = log.call(lambda: derive_burden(patients))
     marrow = cohort.tables.get("marrow")
