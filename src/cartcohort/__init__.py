@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from cartcohort.analyse._results import _version
+from cartcohort._results import _version
 
 __version__ = _version()
 
@@ -23,7 +23,7 @@ _EXPORTS: dict[str, str] = {
     "read_cohort": "cartcohort.store",
     "write_cohort": "cartcohort.store",
     "export_cohort": "cartcohort.store",
-    "MethodInfo": "cartcohort.analyse._results",
+    "MethodInfo": "cartcohort._results",
     # reading and validation
     "read_source": "cartcohort.ingest",
     "read_mapping": "cartcohort.ingest",
@@ -125,7 +125,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # let type checkers and IDEs see the real objects
-    from cartcohort.analyse._results import MethodInfo
+    from cartcohort._results import MethodInfo
     from cartcohort.analyse.compare import (
         AnovaResult,
         CorrelationResult,

@@ -20,9 +20,9 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
+from cartcohort._results import MethodInfo, WarningCollector
 from cartcohort._types import CorrelationMethod
 from cartcohort.analyse._data import group_levels, prepare, require_groups
-from cartcohort.analyse._results import MethodInfo, WarningCollector
 from cartcohort.analyse.contingency import _check_confidence_level, _frame_ard
 from cartcohort.errors import AnalysisError, DegenerateDataError, DegenerateWarning
 

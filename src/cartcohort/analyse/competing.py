@@ -25,6 +25,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
+from cartcohort._results import MethodInfo, WarningCollector, frame_to_ard
 from cartcohort.analyse._data import (
     as_cause,
     as_time,
@@ -34,7 +35,6 @@ from cartcohort.analyse._data import (
     prepare,
 )
 from cartcohort.analyse._finegray import FineGrayFit, fit_fine_gray
-from cartcohort.analyse._results import MethodInfo, WarningCollector, frame_to_ard
 from cartcohort.errors import (
     AnalysisError,
     DegenerateDataError,

@@ -23,8 +23,8 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import optimize, special, stats
 
+from cartcohort._results import MethodInfo, WarningCollector, frame_to_ard
 from cartcohort._types import Alternative
-from cartcohort.analyse._results import MethodInfo, WarningCollector, frame_to_ard
 from cartcohort.errors import AnalysisError, DegenerateDataError, DegenerateWarning
 
 FloatArray = npt.NDArray[np.float64]

@@ -20,6 +20,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import linalg, stats
 
+from cartcohort._results import ChiSquareTest, MethodInfo, WarningCollector, frame_to_ard
 from cartcohort._types import PHTransform, Ties
 from cartcohort.analyse._cox_engine import (
     CoxEngine,
@@ -37,7 +38,6 @@ from cartcohort.analyse._data import (
     design_matrix,
     prepare,
 )
-from cartcohort.analyse._results import ChiSquareTest, MethodInfo, WarningCollector, frame_to_ard
 from cartcohort.errors import (
     AnalysisError,
     CollinearityError,

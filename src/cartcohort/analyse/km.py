@@ -22,9 +22,9 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
+from cartcohort._results import MethodInfo, WarningCollector, frame_to_ard
 from cartcohort._types import CIMethod
 from cartcohort.analyse._data import as_event, as_time, group_levels, prepare
-from cartcohort.analyse._results import MethodInfo, WarningCollector, frame_to_ard
 from cartcohort.errors import AnalysisError, DegenerateWarning
 
 if TYPE_CHECKING:

@@ -38,9 +38,9 @@ import pandas as pd
 from scipy import optimize, stats
 from scipy.special import expit
 
+from cartcohort._results import ChiSquareTest, MethodInfo, WarningCollector, frame_to_ard
 from cartcohort._types import LogisticCIMethod, LogisticMethod
 from cartcohort.analyse._data import check_full_rank, design_matrix, group_levels, prepare
-from cartcohort.analyse._results import ChiSquareTest, MethodInfo, WarningCollector, frame_to_ard
 from cartcohort.errors import (
     AnalysisError,
     CollinearityError,

@@ -20,8 +20,8 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
+from cartcohort._results import MethodInfo, WarningCollector, frame_to_ard
 from cartcohort.analyse._data import as_event, as_time, prepare, require_groups
-from cartcohort.analyse._results import MethodInfo, WarningCollector, frame_to_ard
 from cartcohort.analyse.km import (
     check_column_name,
     compress_keys,

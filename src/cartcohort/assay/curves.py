@@ -31,7 +31,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy.optimize import least_squares
 
-from cartcohort.analyse._results import MethodInfo, WarningCollector
+from cartcohort._results import MethodInfo, WarningCollector
 from cartcohort.errors import AnalysisError, ConvergenceError, DegenerateDataError
 
 FloatArray = npt.NDArray[np.float64]

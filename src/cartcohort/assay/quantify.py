@@ -26,7 +26,7 @@ from typing import Literal, get_args
 import numpy as np
 import pandas as pd
 
-from cartcohort.analyse._results import MethodInfo, WarningCollector
+from cartcohort._results import MethodInfo, WarningCollector
 from cartcohort.assay.curves import (
     HIGH_FLAGS,
     LOW_FLAGS,

@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from cartcohort.analyse._results import MethodInfo, WarningCollector, frame_to_ard
+from cartcohort._results import MethodInfo, WarningCollector, frame_to_ard
 from cartcohort.errors import DerivationError
 from cartcohort.model.standard import KINETICS_UNIT
 

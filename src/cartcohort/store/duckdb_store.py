@@ -26,7 +26,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from cartcohort.analyse._results import _version
+from cartcohort._results import _version
 from cartcohort.errors import StoreError
 from cartcohort.model.cohort import Cohort, SourceFile, apply_dtypes
 from cartcohort.model.standard import STANDARD_VERSION, TABLE_BY_NAME, TABLES
