@@ -21,6 +21,7 @@ def test_template_has_one_sheet_per_table_with_headers_and_notes(tmp_path: Path)
         assert all(c.comment is not None for c in ws[1])
         assert ws.max_row == 1  # no example rows that could be mistaken for data
     sex = wb["patients"]["B1"]
-    assert sex.value == "sex" and "M, F" in sex.comment.text
+    assert sex.value == "sex"
+    assert "M, F" in sex.comment.text
     lists = [dv.formula1 for dv in wb["observations"].data_validations.dataValidation]
     assert any("high_flow_nasal_cannula" in f for f in lists)

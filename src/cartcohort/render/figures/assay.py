@@ -94,18 +94,35 @@ def plot_standard_curve(
     used = rec[rec["used_in_fit"]]
     x_min, x_max = float(curve["concentration"].min()), float(curve["concentration"].max())
 
-    ax.plot(curve["concentration"], curve["signal"], color=OKABE_ITO["blue"], lw=1.8,
-            label=f"{fit_result.model.upper()} fit", zorder=2)  # fmt: skip
+    ax.plot(
+        curve["concentration"],
+        curve["signal"],
+        color=OKABE_ITO["blue"],
+        lw=1.8,
+        label=f"{fit_result.model.upper()} fit",
+        zorder=2,
+    )
     passed = _passed(fit_result, used)
-    ax.scatter(used.loc[passed, "nominal"], used.loc[passed, "signal"], s=28,
-               color=OKABE_ITO["black"], label="standards", zorder=3)  # fmt: skip
+    ax.scatter(
+        used.loc[passed, "nominal"],
+        used.loc[passed, "signal"],
+        s=28,
+        color=OKABE_ITO["black"],
+        label="standards",
+        zorder=3,
+    )
     if (~passed).any():
-        ax.scatter(used.loc[~passed, "nominal"], used.loc[~passed, "signal"], s=40,
-                   marker="x", color=OKABE_ITO["vermillion"],
-                   label="standards outside recovery limits", zorder=3)  # fmt: skip
+        ax.scatter(
+            used.loc[~passed, "nominal"],
+            used.loc[~passed, "signal"],
+            s=40,
+            marker="x",
+            color=OKABE_ITO["vermillion"],
+            label="standards outside recovery limits",
+            zorder=3,
+        )
     if np.isfinite(fit_result.lloq):
-        label = (f"range: LLOQ {fit_result.lloq:.4g} – ULOQ {fit_result.uloq:.4g} "
-                 f"{fit_result.unit}")  # fmt: skip
+        label = f"range: LLOQ {fit_result.lloq:.4g} – ULOQ {fit_result.uloq:.4g} {fit_result.unit}"
         for value in (fit_result.lloq, fit_result.uloq):
             ax.axvline(value, color=OKABE_ITO["green"], ls="--", lw=1, zorder=1, label=label)
             label = "_nolegend_"
@@ -117,8 +134,9 @@ def plot_standard_curve(
     if _log_y(fit_result, y_scale):
         ax.set_yscale("log")
     is_qpcr = fit_result.model == "qpcr"
-    ax.set_xlabel(f"{'standard quantity' if is_qpcr else 'concentration'} "
-                  f"({fit_result.unit}, log scale)")  # fmt: skip
+    ax.set_xlabel(
+        f"{'standard quantity' if is_qpcr else 'concentration'} ({fit_result.unit}, log scale)"
+    )
     ax.set_ylabel("Ct" if is_qpcr else "signal (MFI or OD)")
     ax.set_title(_title(fit_result), fontsize=9, loc="left")
     ax.legend(fontsize=8, frameon=False, loc="best")
@@ -145,16 +163,33 @@ def _draw_samples(
     pos = _sample_positions(samples, fit, x_min, x_max)
     shown = pos[np.isfinite(pos["signal"])]
     inside = shown["flag"].isin(["", "nan", "replicates_disagree"]) & np.isfinite(shown["x"])
-    ax.scatter(shown.loc[inside, "x"], shown.loc[inside, "signal"], s=30,  # type: ignore[attr-defined]
-               color=OKABE_ITO["orange"], edgecolor=OKABE_ITO["black"], lw=0.5,
-               label="samples (in range)", zorder=4)  # fmt: skip
-    for flags, marker, label in ((_LOW, "<", "samples below range"),
-                                 (_HIGH, ">", "samples above range")):  # fmt: skip
+    ax.scatter(
+        shown.loc[inside, "x"],
+        shown.loc[inside, "signal"],
+        s=30,  # type: ignore[attr-defined]
+        color=OKABE_ITO["orange"],
+        edgecolor=OKABE_ITO["black"],
+        lw=0.5,
+        label="samples (in range)",
+        zorder=4,
+    )
+    for flags, marker, label in (
+        (_LOW, "<", "samples below range"),
+        (_HIGH, ">", "samples above range"),
+    ):
         sel = shown["flag"].isin(flags)
         if sel.any():
-            ax.scatter(shown.loc[sel, "x"], shown.loc[sel, "signal"], s=46, marker=marker,  # type: ignore[attr-defined]
-                       facecolor="none", edgecolor=OKABE_ITO["vermillion"], lw=1.2,
-                       label=f"{label} (not reported)", zorder=4)  # fmt: skip
+            ax.scatter(
+                shown.loc[sel, "x"],
+                shown.loc[sel, "signal"],
+                s=46,
+                marker=marker,  # type: ignore[attr-defined]
+                facecolor="none",
+                edgecolor=OKABE_ITO["vermillion"],
+                lw=1.2,
+                label=f"{label} (not reported)",
+                zorder=4,
+            )
     n_missing = int((~np.isfinite(pos["signal"])).sum())
     if n_missing:
         ax.scatter([], [], marker="", label=f"{n_missing} well(s) undetermined/no signal")  # type: ignore[attr-defined]
