@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from cartcohort.model.cohort import apply_dtypes
+from cartcohort.model.cohort import METADATA_SHEET, apply_dtypes, metadata_rows
 from cartcohort.model.standard import ANALYTE_BY_NAME, STANDARD_VERSION, TABLE_BY_NAME, Table
 
 DEFAULT_SEED = 20260101
@@ -1136,7 +1136,7 @@ def _datasets() -> list[_Dataset]:
 
 
 def _write_tables(
-    folder: Path, name: str, tables: dict[str, pd.DataFrame], fmt: Format
+    folder: Path, name: str, tables: dict[str, pd.DataFrame], fmt: Format, meta: dict[str, Any]
 ) -> list[Path]:
     if fmt == "csv":
         paths = []
@@ -1164,6 +1164,12 @@ def _write_tables(
             excel.astype(object).where(excel.notna(), None).to_excel(
                 writer, sheet_name=table, index=False
             )
+        rows = metadata_rows(
+            name=str(meta["name"]),
+            synthetic=bool(meta["synthetic"]),
+            description=str(meta.get("description", "")),
+        )
+        pd.DataFrame(rows).to_excel(writer, sheet_name=METADATA_SHEET, index=False, header=False)
     return [path]
 
 
@@ -1197,7 +1203,7 @@ def write_demo(out_dir: str | Path, *, fmt: Format = "csv") -> list[Path]:
     for ds in _datasets():
         folder = root / ds.folder
         folder.mkdir(parents=True, exist_ok=True)
-        written += _write_tables(folder, ds.folder, ds.tables, fmt)
+        written += _write_tables(folder, ds.folder, ds.tables, fmt, ds.meta)
         meta_path = folder / "cohort.yaml"
         meta_path.write_text(
             yaml.safe_dump(ds.meta, sort_keys=False, allow_unicode=True, width=100),

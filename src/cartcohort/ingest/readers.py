@@ -42,8 +42,8 @@ from cartcohort.ingest.mapping import (
     read_mapping,
     resolve_headers,
 )
-from cartcohort.model.cohort import SourceFile
-from cartcohort.model.standard import MISSING_TOKENS, TABLE_BY_NAME, TABLES
+from cartcohort.model.cohort import METADATA_SHEET, SourceFile
+from cartcohort.model.standard import MISSING_TOKENS, TABLE_BY_NAME, TABLES, TRUE_TOKENS
 
 ObjectArray = npt.NDArray[np.object_]
 
@@ -1162,6 +1162,29 @@ def read_source(
     )
 
 
+def _xlsx_metadata(path: Path) -> dict[str, object]:
+    """``name``, ``synthetic`` and ``description`` from a workbook's ``_cohort`` sheet."""
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception:
+        return {}
+    try:
+        if METADATA_SHEET not in wb.sheetnames:
+            return {}
+        meta: dict[str, object] = {}
+        for row in wb[METADATA_SHEET].iter_rows(min_row=1, max_col=2, values_only=True):
+            key, value = (cell_text(v) for v in row)
+            if key in ("name", "description") and value:
+                meta[key] = value
+            elif key == "synthetic" and value is not None:
+                meta["synthetic"] = value.strip().lower() in TRUE_TOKENS
+        return meta
+    finally:
+        wb.close()
+
+
 def _read_file(
     source: Path, display: str, log: _Log, mapping: ColumnMapping | None
 ) -> tuple[dict[str, RawTable], list[SourceFile], dict[str, object]]:
@@ -1172,7 +1195,7 @@ def _read_file(
         sha = _file_sha256(source)
     elif ext in (*TEXT_EXTENSIONS, *EXCEL_EXTENSIONS, *PARQUET_EXTENSIONS):
         found, sha = _read_one(source, display, default_table, log, mapping)
-        meta = {}
+        meta = _xlsx_metadata(source) if ext in EXCEL_EXTENSIONS else {}
     elif ext == ".xls":
         log.add(
             "error",

@@ -81,6 +81,21 @@ class Cohort:
         return f"Cohort({self.name!r}{label}: {parts})"
 
 
+#: Sheet of an XLSX workbook that carries the cohort's label and synthetic flag (key, value
+#: rows), and the file that does the same in a folder. Readers skip other ``_`` sheets.
+METADATA_SHEET = "_cohort"
+METADATA_FILE = "cohort.yaml"
+
+
+def metadata_rows(*, name: str, synthetic: bool, description: str = "") -> list[tuple[str, str]]:
+    """The ``(key, value)`` rows of the metadata sheet, in a fixed order."""
+    return [
+        ("name", name),
+        ("synthetic", "true" if synthetic else "false"),
+        ("description", description),
+    ]
+
+
 def pandas_dtype(col: Column) -> str | pd.CategoricalDtype:
     """The pandas dtype a standard column is held in."""
     if col.type in ("integer", "day"):
@@ -128,4 +143,13 @@ def apply_dtypes(spec: Table, frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({c: out[c] for c in ordered}).reset_index(drop=True)
 
 
-__all__ = ["Cohort", "SourceFile", "apply_dtypes", "empty_table", "pandas_dtype"]
+__all__ = [
+    "METADATA_FILE",
+    "METADATA_SHEET",
+    "Cohort",
+    "SourceFile",
+    "apply_dtypes",
+    "empty_table",
+    "metadata_rows",
+    "pandas_dtype",
+]

@@ -25,10 +25,18 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import yaml
 
 from cartcohort._results import _version
 from cartcohort.errors import StoreError
-from cartcohort.model.cohort import Cohort, SourceFile, apply_dtypes
+from cartcohort.model.cohort import (
+    METADATA_FILE,
+    METADATA_SHEET,
+    Cohort,
+    SourceFile,
+    apply_dtypes,
+    metadata_rows,
+)
 from cartcohort.model.standard import STANDARD_VERSION, TABLE_BY_NAME, TABLES
 
 
@@ -221,8 +229,9 @@ def export_cohort(
 ) -> list[Path]:
     """Write every table of ``cohort`` into ``out_dir`` as CSV, XLSX or Parquet files.
 
-    CSV and Parquet give one file per table (``patients.csv`` ...); XLSX gives one
-    workbook ``cohort.xlsx`` with one sheet per table. The files read back into the
+    CSV and Parquet give one file per table (``patients.csv`` ...) and ``cohort.yaml``
+    (name, synthetic flag); XLSX gives one workbook ``cohort.xlsx`` with one sheet per
+    table and a ``_cohort`` sheet with the same label and flag. The files read back into the
     same cohort with :func:`cartcohort.validate.load_cohort`.
     """
     if fmt not in ("csv", "xlsx", "parquet"):
@@ -232,11 +241,15 @@ def export_cohort(
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     frames = {name: frame for name, frame in cohort.tables.items() if name in TABLE_BY_NAME}
+    meta = metadata_rows(name=cohort.name, synthetic=cohort.synthetic)
     if fmt == "xlsx":
         path = out / "cohort.xlsx"
         with pd.ExcelWriter(path, engine="openpyxl") as writer:
             for name, frame in frames.items():
                 _for_text(frame).to_excel(writer, sheet_name=name, index=False)
+            pd.DataFrame(meta).to_excel(
+                writer, sheet_name=METADATA_SHEET, index=False, header=False
+            )
         return [path]
     for name, frame in frames.items():
         path = out / f"{name}.{fmt}"
@@ -245,7 +258,12 @@ def export_cohort(
         else:
             _storable(frame).to_parquet(path, index=False)
         written.append(path)
-    return written
+    meta_file = out / METADATA_FILE
+    meta_file.write_text(
+        yaml.safe_dump(dict(meta[:2]) | {"synthetic": cohort.synthetic}, sort_keys=False),
+        encoding="utf-8",
+    )
+    return [*written, meta_file]
 
 
 def _for_text(frame: pd.DataFrame) -> pd.DataFrame:

@@ -99,7 +99,9 @@ def test_write_demo_xlsx(tmp_path: Path) -> None:
 
     write_demo(tmp_path, fmt="xlsx")
     book = load_workbook(tmp_path / "synthetic" / "synthetic.xlsx", read_only=True)
-    assert book.sheetnames == list(TABLE_BY_NAME)
+    assert book.sheetnames == [*TABLE_BY_NAME, "_cohort"]
+    meta = {row[0]: row[1] for row in book["_cohort"].iter_rows(values_only=True)}
+    assert meta["synthetic"] == "true"  # the label travels with the workbook
     book.close()
     patients = pd.read_excel(tmp_path / "synthetic" / "synthetic.xlsx", sheet_name="patients")
     assert len(patients) == 150

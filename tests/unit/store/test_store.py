@@ -184,3 +184,15 @@ def test_export_writes_files(tmp_path: Path, fmt: str) -> None:
 def test_export_rejects_unknown_format(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="csv, xlsx or parquet"):
         export_cohort(small_cohort(), tmp_path, fmt="sav")
+
+
+def test_export_keeps_the_cohort_label_and_synthetic_flag(tmp_path: Path) -> None:
+    from cartcohort.ingest import read_source
+
+    synthetic = Cohort(tables=small_cohort().tables, name="sim", synthetic=True)
+    export_cohort(synthetic, tmp_path / "csv", fmt="csv")
+    export_cohort(synthetic, tmp_path / "xlsx", fmt="xlsx")
+    for source in (tmp_path / "csv", tmp_path / "xlsx" / "cohort.xlsx"):
+        raw = read_source(source)
+        assert raw.synthetic is True
+        assert raw.name == "sim"
