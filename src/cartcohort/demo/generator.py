@@ -223,6 +223,7 @@ class _Patient:
     reinfusion_day: int | None = None
     reinfusion_product: dict[str, Any] = field(default_factory=dict)
     new_therapy: list[tuple[int, str]] = field(default_factory=list)
+    progression_day: int | None = None
     followup: int = 0
     labs: dict[tuple[int, str], float] = field(default_factory=dict)
     obs: list[dict[str, Any]] = field(default_factory=list)
@@ -721,6 +722,9 @@ def _after_relapse(rng: _Rng, p: _Patient) -> None:
 
 
 def _refractory_course(rng: _Rng, p: _Patient) -> None:
+    # Refractory disease is documented at the day-28 marrow assessment (no random draw here,
+    # so the rest of the simulated cohort is unchanged): the PFS event of seed 003.
+    p.progression_day = 28
     p.new_therapy.append((rng.integer(30, 45), "salvage chemotherapy"))
     if rng.bern(P_REINF_NR):
         p.reinfusion_day = rng.integer(50, 75)
@@ -856,6 +860,8 @@ def _event_rows(rng: _Rng, p: _Patient) -> list[dict[str, Any]]:
     if p.hsct_day is not None:
         ev.append((p.hsct_day, "hsct", f"allogeneic HSCT ({rng.choice(_DONORS)} donor)"))
     ev.extend((d, "new_therapy", x) for d, x in p.new_therapy)
+    if p.progression_day is not None:
+        ev.append((p.progression_day, "progression", "refractory disease at day-28 marrow"))
     if p.death_day is not None:
         assert p.death_cause is not None
         ev.append((p.death_day, "death", p.death_cause))

@@ -239,11 +239,27 @@ def _flags(patients: pd.DataFrame, log: _Log) -> None:
     )
     # Kleene logic: a seizure makes it True even when the grade is unknown.
     patients["severe_neurotoxicity"] = seizure | severe_icans
+    # Seed 004 groups: CRS and ICANS in the same patient, and the worse of the two grades.
+    patients["crs_icans_concurrent"] = patients["any_crs"] & patients["any_icans"]
+    grades = [
+        pd.to_numeric(patients[c]).astype("Float64") if c in patients else None
+        for c in ("crs_grade", "icans_grade")
+    ]
+    if grades[0] is not None and grades[1] is not None:
+        both = pd.concat(grades, axis=1)
+        worst = both.max(axis=1, skipna=True)
+        # Unknown when a missing grade could be the worse one.
+        unknown = both.isna().any(axis=1) & ~(worst >= 5)
+        patients["crs_icans_max_grade"] = worst.astype("Int64").mask(unknown)
+    else:
+        patients["crs_icans_max_grade"] = pd.array([pd.NA] * len(patients), dtype="Int64")
     for column, rule in (
         ("any_crs", "crs_grade >= 1"),
         ("severe_crs", "crs_grade >= 3 (seeds 000, 003, 004)"),
         ("any_icans", "icans_grade >= 1"),
         ("severe_neurotoxicity", "any seizure or icans_grade >= 3 (seeds 000, 004)"),
+        ("crs_icans_concurrent", "any_crs and any_icans (seed 004)"),
+        ("crs_icans_max_grade", "the worse of crs_grade and icans_grade (seed 004)"),
     ):
         n = int(patients[column].notna().sum())
         log.provenance.append(

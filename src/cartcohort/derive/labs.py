@@ -59,6 +59,8 @@ PEAK_COLUMNS: Mapping[str, str] = {
     "peak_ifng_pg_ml": "ifng",
     "peak_crp_mg_l": "crp",
     "peak_ferritin_ng_ml": "ferritin",
+    "peak_il8_pg_ml": "il8",
+    "peak_il2r_u_ml": "il2r",
 }
 
 #: Patient-sheet column for the peak CAR-T level (qPCR, transgene copies/µg DNA).

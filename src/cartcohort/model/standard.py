@@ -586,6 +586,8 @@ PATIENTS = Table(
         _peak("peak_ifng_pg_ml", "IFN-γ", "pg/mL", 1e6),
         _peak("peak_crp_mg_l", "CRP", "mg/L", 1000),
         _peak("peak_ferritin_ng_ml", "ferritin", "ng/mL", 1e6),
+        _peak("peak_il8_pg_ml", "IL-8", "pg/mL", 1e6),
+        _peak("peak_il2r_u_ml", "soluble IL-2 receptor (sIL-2R)", "U/mL", 1e6),
         _peak(
             "peak_cart_copies_per_ug",
             "CAR-T expansion (transgene copies/µg DNA)",

@@ -1,0 +1,420 @@
+"""Analysis plans: the YAML format, validated with messages that name the line and key.
+
+A plan says which patients to analyse (``population``), how to group them
+(``groups``), and what to compute (``analyses``). Example::
+
+    name: my-plan
+    title: Tumour burden and outcome
+    population:
+      - {column: diagnosis, in: [B-ALL]}
+    groups:
+      burden:
+        column: burden_group
+        levels: [low, high]
+        labels: {low: "Low burden", high: "High burden"}
+      blasts:
+        cut: {column: bm_blasts_pct, breaks: [5, 20, 50]}
+    analyses:
+      - id: cr_by_burden
+        type: compare_proportions
+        title: CR/CRi by tumour burden
+        outcome: responder
+        by: burden
+        test: fisher
+
+Every analysis type is a model below with a ``type`` tag; unknown keys are errors
+(a typo must not silently change an analysis). ``docs/analysis-plans.md`` documents
+every key.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from cartcohort.errors import PlanError
+
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Filter(_Spec):
+    """Keep patients whose ``column`` satisfies every condition given."""
+
+    column: str
+    in_: list[Any] | None = Field(default=None, alias="in")
+    not_in: list[Any] | None = None
+    min: float | None = None
+    max: float | None = None
+    equals: Any | None = None
+    present: bool | None = None
+    label: str | None = None
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Cut(_Spec):
+    """Cut a numeric column into ordered groups: ``[breaks[i], breaks[i+1])``."""
+
+    column: str
+    breaks: list[float] = Field(min_length=1)
+    labels: list[str] | None = None
+
+    @field_validator("breaks")
+    @classmethod
+    def _increasing(cls, v: list[float]) -> list[float]:
+        if any(b <= a for a, b in itertools.pairwise(v)):
+            msg = f"breaks must increase strictly; got {v}"
+            raise ValueError(msg)
+        return v
+
+
+class Group(_Spec):
+    """A grouping of patients: an existing column (optionally recoded) or a cut."""
+
+    column: str | None = None
+    cut: Cut | None = None
+    levels: list[Any] | None = None
+    labels: dict[str, str] | None = None
+    title: str | None = None
+
+
+Test2 = Literal["fisher", "chi_square", "trend"]
+
+
+class _Analysis(_Spec):
+    id: str
+    title: str
+    description: str | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _snake(cls, v: str) -> str:
+        if not _ID.match(v):
+            msg = f"ids are lower snake_case (a-z, 0-9, _), starting with a letter; got {v!r}"
+            raise ValueError(msg)
+        return v
+
+
+class CompareProportions(_Analysis):
+    """A yes/no (or categorical) outcome across groups: Fisher, chi-square or trend test."""
+
+    type: Literal["compare_proportions"]
+    outcome: str
+    by: str
+    test: Test2 = "fisher"
+    figure: bool = True
+
+
+class CompareValues(_Analysis):
+    """A numeric value across groups: t, Welch, Mann–Whitney, ANOVA or Kruskal–Wallis."""
+
+    type: Literal["compare_values"]
+    value: str
+    by: str
+    test: Literal["t", "welch", "mann_whitney", "anova", "kruskal_wallis"] = "mann_whitney"
+    log_scale: bool = False
+    figure: bool = True
+
+
+class Survival(_Analysis):
+    """Kaplan–Meier by group with the log-rank test, landmark rates and median follow-up."""
+
+    type: Literal["survival"]
+    endpoint: str
+    by: str | None = None
+    strata: str | None = None
+    landmarks_days: list[int] = Field(default_factory=list)
+    start_at_day: int | None = None
+    ci_method: Literal["log-log", "log", "plain"] = "log-log"
+    trend: bool = False
+    time_unit: Literal["months", "days"] = "months"
+
+
+class CumulativeIncidence(_Analysis):
+    """Cumulative incidence of relapse with non-relapse mortality competing, Gray's test."""
+
+    type: Literal["cumulative_incidence"]
+    endpoint: str = "CIR"
+    by: str | None = None
+    landmarks_days: list[int] = Field(default_factory=list)
+    time_unit: Literal["months", "days"] = "months"
+
+
+class Regression(_Analysis):
+    """Shared keys of Cox and logistic regression."""
+
+    covariates: list[str] = Field(min_length=1)
+    univariable: bool = True
+    multivariable: Literal["all", "select", "none"] = "select"
+    select_p: float = Field(default=0.1, gt=0, lt=1)
+    #: Covariates always in the multivariable model ("clinically relevant", seed 004).
+    force: list[str] = Field(default_factory=list)
+    #: Covariates entered as log10(value) (e.g. CAR-T copies); values <= 0 are excluded.
+    log10: list[str] = Field(default_factory=list)
+    figure: bool = True
+
+
+class Cox(Regression):
+    """Cox regression for an endpoint: univariable, then multivariable by a selection rule."""
+
+    type: Literal["cox"]
+    endpoint: str
+    ties: Literal["efron", "breslow"] = "efron"
+
+
+class Logistic(Regression):
+    """Logistic regression for a yes/no outcome (ML or Firth)."""
+
+    type: Literal["logistic"]
+    outcome: str
+    method: Literal["ml", "firth"] = "ml"
+
+
+class Correlation(_Analysis):
+    """Correlation of two numeric columns (Pearson or Spearman)."""
+
+    type: Literal["correlation"]
+    x: str
+    y: str
+    method: Literal["pearson", "spearman"] = "pearson"
+    log_x: bool = False
+    log_y: bool = False
+
+
+class Dynamics(_Analysis):
+    """Levels over time by group (CAR-T copies or a lab analyte), mean ± SEM on a log axis."""
+
+    type: Literal["dynamics"]
+    source: Literal["kinetics", "labs"]
+    analyte: str | None = None
+    by: str | None = None
+    days: tuple[int, int] = (0, 28)
+    stat: Literal["mean_sem", "median_iqr"] = "mean_sem"
+
+
+class Table1(_Analysis):
+    """Baseline characteristics by group with the appropriate test per variable."""
+
+    type: Literal["table1"]
+    variables: list[str] = Field(min_length=1)
+    by: str | None = None
+    nonnormal: list[str] = Field(default_factory=list)
+
+
+class Distribution(_Analysis):
+    """Stacked bars of a category (e.g. CRS grade, best response) across groups."""
+
+    type: Literal["distribution"]
+    category: str
+    by: str
+    test: Test2 | None = None
+
+
+class Listing(_Analysis):
+    """A patient listing (one row per patient) of chosen columns, without identifiers."""
+
+    type: Literal["listing"]
+    columns: list[str] = Field(min_length=1)
+
+
+class Swimmer(_Analysis):
+    """One lane per patient: infusions, response, MRD, HSCT, relapse, death."""
+
+    type: Literal["swimmer"]
+    max_patients: int = 60
+
+
+class AETable(_Analysis):
+    """Adverse events after the first infusion by worst CTCAE grade (seed 002, Table 3)."""
+
+    type: Literal["ae_table"]
+    version: Literal["4.03", "5.0"] = "5.0"
+
+
+class InfusionComparison(_Analysis):
+    """CAR-T expansion after successive infusions (seed 002, Fig. 3)."""
+
+    type: Literal["infusion_comparison"]
+
+
+Analysis = Annotated[
+    CompareProportions
+    | CompareValues
+    | Survival
+    | CumulativeIncidence
+    | Cox
+    | Logistic
+    | Correlation
+    | Dynamics
+    | Table1
+    | Distribution
+    | Listing
+    | Swimmer
+    | AETable
+    | InfusionComparison,
+    Field(discriminator="type"),
+]
+
+ANALYSIS_TYPES = (
+    "compare_proportions",
+    "compare_values",
+    "survival",
+    "cumulative_incidence",
+    "cox",
+    "logistic",
+    "correlation",
+    "dynamics",
+    "table1",
+    "distribution",
+    "listing",
+    "swimmer",
+    "ae_table",
+    "infusion_comparison",
+)
+
+
+class Plan(_Spec):
+    """A validated analysis plan."""
+
+    name: str
+    title: str
+    description: str = ""
+    reference: str = ""
+    population: list[Filter] = Field(default_factory=list)
+    groups: dict[str, Group] = Field(default_factory=dict)
+    analyses: list[Analysis] = Field(min_length=1)
+
+    @field_validator("analyses")
+    @classmethod
+    def _unique_ids(cls, v: list[Any]) -> list[Any]:
+        seen: set[str] = set()
+        for a in v:
+            if a.id in seen:
+                msg = f"analysis id {a.id!r} is used twice; ids must be unique"
+                raise ValueError(msg)
+            seen.add(a.id)
+        return v
+
+
+# ----------------------------------------------------------------------------------------
+# Loading with line numbers
+# ----------------------------------------------------------------------------------------
+
+
+def _node_at(root: yaml.Node, loc: tuple[int | str, ...]) -> yaml.Node:
+    node = root
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next((v for k, v in node.value if k.value == key), None)
+            if match is None:
+                # A missing key: point at the mapping itself.
+                return node
+            node = match
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int):
+            if key >= len(node.value):
+                return node
+            node = node.value[key]
+        else:
+            return node
+    return node
+
+
+def _loc_text(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _clean_loc(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
+    # Drop pydantic's discriminator tags (e.g. 'survival') from the location.
+    return tuple(p for p in loc if not (isinstance(p, str) and p in ANALYSIS_TYPES))
+
+
+def parse_plan(text: str, *, source: str = "<plan>") -> Plan:
+    """Parse and validate a plan from YAML text.
+
+    Raises
+    ------
+    PlanError
+        With every problem at once, each as ``source line N, key K: message``.
+    """
+    try:
+        root = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        msg = f"{source}{where}: not valid YAML ({getattr(exc, 'problem', exc)})."
+        raise PlanError(msg) from exc
+    if not isinstance(data, dict) or root is None:
+        msg = f"{source}: a plan is a YAML mapping with name, title and analyses."
+        raise PlanError(msg)
+    try:
+        return Plan.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = _clean_loc(tuple(err["loc"]))
+            node = _node_at(root, loc)
+            line = node.start_mark.line + 1
+            message = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "union_tag_invalid":
+                message = (
+                    f"unknown analysis type {err.get('input', {}).get('type')!r}; allowed: "
+                    + ", ".join(ANALYSIS_TYPES)
+                )
+            elif err["type"] == "extra_forbidden":
+                message = "unknown key (check the spelling; see docs/analysis-plans.md)"
+            elif err["type"] == "literal_error":
+                message = f"{message}; got {err.get('input')!r}"
+            problems.append(f"{source} line {line}, key {_loc_text(loc)}: {message}")
+        msg = f"The analysis plan has {len(problems)} problem(s):\n  " + "\n  ".join(problems)
+        raise PlanError(msg) from None
+
+
+BUILTIN_DIR = Path(__file__).with_name("builtin")
+
+
+def builtin_plans() -> tuple[str, ...]:
+    """Names of the plans shipped with cartcohort."""
+    return tuple(sorted(p.stem for p in BUILTIN_DIR.glob("*.yaml")))
+
+
+def load_plan(name_or_path: str | Path) -> Plan:
+    """Load a built-in plan by name (e.g. ``"tumor-burden"``) or a plan file by path."""
+    path = Path(name_or_path)
+    if path.suffix.lower() in (".yaml", ".yml"):
+        if not path.is_file():
+            msg = f"Plan file {str(path)!r} does not exist."
+            raise PlanError(msg)
+        return parse_plan(path.read_text(encoding="utf-8"), source=path.name)
+    candidate = BUILTIN_DIR / f"{name_or_path}.yaml"
+    if candidate.is_file():
+        return parse_plan(candidate.read_text(encoding="utf-8"), source=candidate.name)
+    msg = (
+        f"Unknown plan {str(name_or_path)!r}. Built-in plans: {', '.join(builtin_plans())}; "
+        "or give the path of a .yaml plan file."
+    )
+    raise PlanError(msg)
+
+
+__all__ = [
+    "ANALYSIS_TYPES",
+    "Analysis",
+    "Filter",
+    "Group",
+    "Plan",
+    "builtin_plans",
+    "load_plan",
+    "parse_plan",
+]
