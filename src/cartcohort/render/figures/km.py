@@ -14,6 +14,7 @@ does not repeat the axis title; time is in months with the days underneath.
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -202,12 +203,28 @@ class _Layout:
     table: Axes | None
 
 
+def _legend_budget(width: Width) -> int:
+    """Characters of legend text that fit on one header line."""
+    return 42 if width == "single" else 95
+
+
+def _wrap_label(label: str, width: Width) -> str:
+    """A legend label wrapped to the figure width (long group names stay readable)."""
+    return textwrap.fill(label, width=_legend_budget(width) - 4, break_long_words=False)
+
+
+def _table_label(label: str, limit: int = 16) -> str:
+    """Row label of the number-at-risk table: short, because it takes width from the curves;
+    the full label is in the legend, in the same colour."""
+    return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
+
+
 def _header_lines(labels: Sequence[str], width: Width, *, has_test: bool) -> tuple[int, int]:
     """Legend columns and header lines: one row if the labels fit, else one per label."""
-    budget = 42 if width == "single" else 95
+    budget = _legend_budget(width)
     one_row = sum(len(s) + 6 for s in labels) <= budget
     ncols = len(labels) if one_row else 1
-    rows = 1 if one_row else len(labels)
+    rows = 1 if one_row else sum(_wrap_label(s, width).count("\n") + 1 for s in labels)
     return ncols, rows + int(has_test)
 
 
@@ -252,9 +269,11 @@ def _draw_header(
     sizes = font_sizes(width)
     legend = None
     if handles:
+        one_row = ncols == len(labels) and len(labels) > 1
+        shown = list(labels) if one_row else [_wrap_label(s, width) for s in labels]
         legend = ax.legend(
             handles,
-            labels,
+            shown,
             loc="upper left",
             # x from the figure's left edge (the legend may use the y-label margin)
             bbox_to_anchor=(0.01, 1.0),
@@ -384,7 +403,7 @@ def _draw_risk_table(
                 fontfamily=FONT_FAMILY,
             )
     ax.set_ylim(n - 0.5, -0.5)
-    ax.set_yticks(range(n), labels=list(labels))
+    ax.set_yticks(range(n), labels=[_table_label(s) for s in labels])
     for tick_label, color in zip(ax.get_yticklabels(), colors, strict=True):
         tick_label.set_color(color)
         tick_label.set_fontweight("bold")

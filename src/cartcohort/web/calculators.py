@@ -1,0 +1,539 @@
+"""Bedside calculators: thin adapters from form fields to the library's graders.
+
+Nothing is graded here. Each calculator turns the form into the one-row table the
+library reads (the data standard's ``observations`` or ``labs`` columns), calls
+:func:`cartcohort.grade_crs`, :func:`cartcohort.grade_icans`, :func:`cartcohort.easix` or
+:func:`cartcohort.m_easix`, and picks the criteria that decided the grade from the
+versioned criteria tables (:mod:`cartcohort.derive.toxicity.criteria`), with their
+source text. Input ranges come from the data standard.
+
+The only arithmetic here is the ICE score: the sum of the ten ICE points the user
+ticks (Lee 2019, Table 5: orientation 4, naming 3, commands 1, writing 1, attention 1).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from cartcohort.derive.risk_scores import EASIX_PRE_CUTOFF, PublishedCutoff, easix, m_easix
+from cartcohort.derive.toxicity import grade_crs, grade_icans
+from cartcohort.derive.toxicity.criteria import Criterion, Scale
+from cartcohort.derive.toxicity.criteria import astct_crs as crs_criteria
+from cartcohort.derive.toxicity.criteria import astct_icans as icans_criteria
+from cartcohort.errors import DerivationError
+from cartcohort.model.standard import (
+    ANALYTE_BY_NAME,
+    CEREBRAL_EDEMA,
+    CONSCIOUSNESS,
+    MOTOR_WEAKNESS,
+    O2_DEVICE,
+    OBSERVATIONS,
+    SEIZURE,
+    conversion_factor,
+)
+
+Form = Mapping[str, str]
+_PATIENT = "bedside"
+
+#: The ten ICE points (Lee 2019, Table 5), as (form field, label, points).
+ICE_ITEMS: tuple[tuple[str, str, int], ...] = (
+    ("ice_year", "Orientation: year", 1),
+    ("ice_month", "Orientation: month", 1),
+    ("ice_city", "Orientation: city", 1),
+    ("ice_hospital", "Orientation: hospital", 1),
+    ("ice_name_1", "Naming: first object (e.g. clock)", 1),
+    ("ice_name_2", "Naming: second object (e.g. pen)", 1),
+    ("ice_name_3", "Naming: third object (e.g. button)", 1),
+    ("ice_commands", "Follows simple commands (e.g. 'show me two fingers')", 1),
+    ("ice_writing", "Writes a standard sentence", 1),
+    ("ice_attention", "Counts backwards from 100 by 10", 1),
+)
+ICE_SOURCE = (
+    "ICE (Immune Effector Cell-associated Encephalopathy) score, Lee DW et al. Biol Blood "
+    "Marrow Transplant 2019;25:625-638, Table 5: orientation 4 points, naming 3, following "
+    "commands 1, writing 1, attention 1."
+)
+
+_DRIVER_WORDS = {
+    "fever": "fever",
+    "hypotension": "hypotension",
+    "hypoxia": "hypoxia",
+    "ice": "the ICE score",
+    "capd": "the CAPD score",
+    "consciousness": "the level of consciousness",
+    "seizure": "seizure",
+    "motor": "motor findings",
+    "edema": "cerebral oedema",
+    "death": "death",
+}
+
+
+class CalculatorInputError(ValueError):
+    """Form values that cannot be used; ``errors`` maps each field to a message."""
+
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = dict(errors)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GradeDecision:
+    """A grade from the library with what decided it and where the rule comes from."""
+
+    title: str
+    version: str
+    grade: int | None
+    lower: int | None
+    upper: int | None
+    driver: str
+    explanation: str
+    components: tuple[tuple[str, str], ...]
+    criteria: tuple[Criterion, ...]
+    warnings: tuple[str, ...]
+    reference: str
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScoreValue:
+    """One risk score from the library, with the inputs that entered it (canonical units)."""
+
+    score: str
+    value: float | None
+    log2_value: float | None
+    formula: str
+    inputs: tuple[tuple[str, float, str], ...]
+    not_computable: str
+    reference: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RiskScores:
+    """EASIX and m-EASIX for one set of labs."""
+
+    scores: tuple[ScoreValue, ...]
+    cutoff: PublishedCutoff
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+
+# -----------------------------------------------------------------------------------------
+# Reading form fields (ranges from the data standard)
+# -----------------------------------------------------------------------------------------
+def _number(
+    form: Form, name: str, label: str, errors: dict[str, str], *, column: str | None = None
+) -> float | None:
+    text = form.get(name, "").strip().replace(",", ".")
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        errors[name] = f"{label}: '{text}' is not a number."
+        return None
+    if not math.isfinite(value):
+        errors[name] = f"{label}: '{text}' is not a number."
+        return None
+    if column is not None:
+        spec = OBSERVATIONS.column(column)
+        low = spec.minimum if spec.minimum is not None else -math.inf
+        high = spec.maximum if spec.maximum is not None else math.inf
+        if not low <= value <= high:
+            unit = f" {spec.unit}" if spec.unit else ""
+            errors[name] = f"{label} must be between {low:g} and {high:g}{unit}; got {text}."
+            return None
+    return value
+
+
+def _integer(form: Form, name: str, label: str, errors: dict[str, str], column: str) -> int | None:
+    value = _number(form, name, label, errors, column=column)
+    if value is None:
+        return None
+    if not value.is_integer():
+        errors[name] = f"{label} must be a whole number; got {value:g}."
+        return None
+    return int(value)
+
+
+def _yes_no(form: Form, name: str, label: str, errors: dict[str, str]) -> bool | None:
+    text = form.get(name, "").strip()
+    if text in ("", "unknown"):
+        return None
+    if text in ("yes", "no"):
+        return text == "yes"
+    errors[name] = f"{label}: choose yes, no or not recorded."
+    return None
+
+
+def _choice(
+    form: Form, name: str, label: str, allowed: tuple[str, ...], errors: dict[str, str]
+) -> str | None:
+    text = form.get(name, "").strip()
+    if text in ("", "unknown"):
+        return None
+    if text not in allowed:
+        errors[name] = f"{label}: {text!r} is not one of the choices."
+        return None
+    return text
+
+
+def _one_row(values: Mapping[str, object]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"patient_id": [_PATIENT], "day": [0], **{k: [v] for k, v in values.items()}}
+    )
+
+
+def _deciding(scale: Scale, driver: str, grades: Mapping[str, int | None]) -> tuple[Criterion, ...]:
+    """The criteria of the components named in ``driver``, at the grade each reached."""
+    if driver.startswith("not_gradable") or driver == "none":
+        return ()
+    chosen = []
+    for component in driver.split("+"):
+        grade = grades.get(component)
+        for c in scale.criteria:
+            if c.component == component and c.grade in (None, grade) and "strict" not in c.id:
+                chosen.append(c)
+    chosen.extend(c for c in scale.criteria if c.component == "all")
+    return tuple(chosen)
+
+
+def _as_int(value: object) -> int | None:
+    return None if value is None or pd.isna(value) else int(value)  # type: ignore[call-overload]
+
+
+def _explain(driver: str, grade: int | None, lower: int | None, upper: int | None) -> str:
+    if driver.startswith("not_gradable"):
+        _, _, missing = driver.partition(": ")
+        names = ", ".join(_DRIVER_WORDS.get(n.strip(), n.strip()) for n in missing.split(","))
+        between = f"between {lower} and {upper}" if lower is not None else "unknown"
+        return (
+            f"Not gradable from what was entered: the grade is {between}. It depends on "
+            f"{names or 'inputs not recorded'}: record what is missing to get one grade."
+        )
+    if driver == "none":
+        return f"Grade {grade}: no criterion of a higher grade is met."
+    words = " and ".join(_DRIVER_WORDS.get(p, p) for p in driver.split("+"))
+    return f"Grade {grade}, decided by {words}."
+
+
+def _captured(caught: list[warnings.WarningMessage]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(str(w.message) for w in caught))
+
+
+# -----------------------------------------------------------------------------------------
+# CRS
+# -----------------------------------------------------------------------------------------
+def crs_grade(form: Form) -> GradeDecision:
+    """ASTCT 2019 CRS grade of one patient-day from the form (see :func:`cartcohort.grade_crs`).
+
+    Fields: ``temp_c`` (°C), ``hypotension``, ``vasopressin``, ``tocilizumab``,
+    ``antipyretic``, ``corticosteroids`` (yes/no/unknown), ``vasopressors`` (count,
+    vasopressin excluded), ``o2_device`` (data-standard vocabulary), ``o2_flow_l_min``.
+    Drugs are "given today or earlier in this episode": the fever waiver starts the day
+    they are given (the library's ``waiver_start="same_day"`` default).
+
+    Raises
+    ------
+    CalculatorInputError
+        A field cannot be used; ``errors`` names each one.
+    """
+    errors: dict[str, str] = {}
+    values: dict[str, object] = {
+        "temp_c": _number(form, "temp_c", "Temperature", errors, column="temp_c"),
+        "hypotension": _yes_no(form, "hypotension", "Hypotension", errors),
+        "vasopressors": _integer(form, "vasopressors", "Vasopressors", errors, "vasopressors"),
+        "vasopressin": _yes_no(form, "vasopressin", "Vasopressin", errors),
+        "o2_device": _choice(form, "o2_device", "Oxygen device", O2_DEVICE, errors),
+        "o2_flow_l_min": _number(
+            form, "o2_flow_l_min", "Oxygen flow", errors, column="o2_flow_l_min"
+        ),
+        "tocilizumab": _yes_no(form, "tocilizumab", "Tocilizumab", errors),
+        "antipyretic": _yes_no(form, "antipyretic", "Antipyretic", errors),
+        "corticosteroids": _yes_no(form, "corticosteroids", "Corticosteroids", errors),
+    }
+    if errors:
+        raise CalculatorInputError(errors)
+    frame = _one_row(values).astype(
+        {"vasopressors": "Int64", "temp_c": "Float64", "o2_flow_l_min": "Float64"}
+    )
+    for name in ("hypotension", "vasopressin", "tocilizumab", "antipyretic", "corticosteroids"):
+        frame[name] = frame[name].astype("boolean")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            row = grade_crs(frame, system="astct").iloc[0]
+        except DerivationError as exc:
+            raise CalculatorInputError({"form": str(exc)}) from exc
+    grades = {
+        "fever": 1 if _known(row["fever"]) and bool(row["fever"]) else 0,
+        "hypotension": _as_int(row["hypotension_grade"]),
+        "hypoxia": _as_int(row["hypoxia_grade"]),
+    }
+    driver = str(row["driver"])
+    criteria = list(_deciding(crs_criteria.SCALE, driver, grades))
+    if values["vasopressin"] is not True or values["vasopressors"] != 0:
+        # The vasopressin-alone footnote explains the grade only when it was the only pressor.
+        criteria = [c for c in criteria if c.id != "astct-crs-vasopressin-alone"]
+    if _known(row["fever_waived"]) and bool(row["fever_waived"]):
+        criteria.insert(0, crs_criteria.SCALE.criterion("astct-crs-fever-waiver"))
+    if driver == "none":
+        criteria.append(crs_criteria.SCALE.criterion("astct-crs-fever-def"))
+    grade = _as_int(row["grade"])
+    lower, upper = _as_int(row["grade_lower_bound"]), _as_int(row["grade_upper_bound"])
+    return GradeDecision(
+        title="ASTCT CRS grade",
+        version=str(row["system"]),
+        grade=grade,
+        lower=lower,
+        upper=upper,
+        driver=driver,
+        explanation=_explain(driver, grade, lower, upper),
+        components=(
+            ("Fever (≥ 38.0 °C)", _text(row["fever"])),
+            (
+                "Fever requirement waived (antipyretic or anti-cytokine therapy)",
+                _text(row["fever_waived"]),
+            ),
+            ("Hypotension grade", _text(row["hypotension_grade"])),
+            ("Hypoxia grade", _text(row["hypoxia_grade"])),
+        ),
+        criteria=tuple(criteria),
+        warnings=_captured(caught),
+        reference=crs_criteria.SCALE.reference,
+        notes=crs_criteria.SCALE.notes,
+    )
+
+
+def _known(value: object) -> bool:
+    return not (value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)))
+
+
+def _text(value: object) -> str:
+    if not _known(value):
+        return "not known"
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    return str(value)
+
+
+# -----------------------------------------------------------------------------------------
+# ICANS
+# -----------------------------------------------------------------------------------------
+def ice_score_from_items(form: Form) -> int | None:
+    """The ICE score: one point per ticked item; ``None`` when ICE was not assessed."""
+    if form.get("ice_assessed", "yes") == "no":
+        return None
+    return sum(points for name, _, points in ICE_ITEMS if form.get(name) == "on")
+
+
+def icans_grade(form: Form) -> GradeDecision:
+    """ASTCT 2019 ICANS grade from the form (see :func:`cartcohort.grade_icans`).
+
+    Fields: the ICE items (checkboxes, see :data:`ICE_ITEMS`) or ``ice_assessed=no``;
+    ``age_years`` (children below 12 are graded with ``capd_score``); ``consciousness``,
+    ``seizure``, ``motor_weakness``, ``cerebral_edema`` (data-standard vocabularies).
+
+    Raises
+    ------
+    CalculatorInputError
+        A field cannot be used; ``errors`` names each one.
+    """
+    errors: dict[str, str] = {}
+    age = _number(form, "age_years", "Age", errors)
+    if age is not None and not 0 <= age <= 120:
+        errors["age_years"] = f"Age must be between 0 and 120 years; got {age:g}."
+    values: dict[str, object] = {
+        "ice_score": ice_score_from_items(form),
+        "capd_score": _integer(form, "capd_score", "CAPD score", errors, "capd_score"),
+        "consciousness": _choice(form, "consciousness", "Consciousness", CONSCIOUSNESS, errors),
+        "seizure": _choice(form, "seizure", "Seizure", SEIZURE, errors),
+        "motor_weakness": _choice(form, "motor_weakness", "Motor findings", MOTOR_WEAKNESS, errors),
+        "cerebral_edema": _choice(
+            form, "cerebral_edema", "Cerebral oedema", CEREBRAL_EDEMA, errors
+        ),
+    }
+    if errors:
+        raise CalculatorInputError(errors)
+    frame = _one_row(values).astype({"ice_score": "Int64", "capd_score": "Int64"})
+    ages = None if age is None else {_PATIENT: age}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            row = grade_icans(frame, age_years=ages).iloc[0]
+        except DerivationError as exc:
+            raise CalculatorInputError({"form": str(exc)}) from exc
+    grades = {
+        "ice": _as_int(row["ice_grade"]),
+        "capd": _as_int(row["capd_grade"]),
+        "consciousness": _as_int(row["consciousness_grade"]),
+        "seizure": _as_int(row["seizure_grade"]),
+        "motor": _as_int(row["motor_grade"]),
+        "edema": _as_int(row["edema_grade"]),
+    }
+    driver = str(row["driver"])
+    grade = _as_int(row["grade"])
+    lower, upper = _as_int(row["grade_lower_bound"]), _as_int(row["grade_upper_bound"])
+    ice = values["ice_score"]
+    adult = row["assessment"] == "ice"
+    return GradeDecision(
+        title="ASTCT ICANS grade",
+        version=str(row["system"]),
+        grade=grade,
+        lower=lower,
+        upper=upper,
+        driver=driver,
+        explanation=_explain(driver, grade, lower, upper),
+        components=(
+            ("Assessment used", "ICE" if adult else "CAPD (child)"),
+            ("ICE score (0–10)", "not assessed" if ice is None else f"{ice}"),
+            ("ICE domain grade", _text(row["ice_grade"]) if adult else "not used"),
+            ("CAPD domain grade", "not used" if adult else _text(row["capd_grade"])),
+            ("Consciousness grade", _text(row["consciousness_grade"])),
+            ("Seizure grade", _text(row["seizure_grade"])),
+            ("Motor findings grade", _text(row["motor_grade"])),
+            ("Cerebral oedema grade", _text(row["edema_grade"])),
+        ),
+        criteria=_deciding(icans_criteria.SCALE, driver, grades),
+        warnings=_captured(caught),
+        reference=icans_criteria.SCALE.reference,
+        notes=icans_criteria.SCALE.notes,
+    )
+
+
+# -----------------------------------------------------------------------------------------
+# EASIX and m-EASIX
+# -----------------------------------------------------------------------------------------
+#: Form field -> (analyte, label); units offered are the analyte's known conversions.
+LAB_FIELDS: tuple[tuple[str, str, str], ...] = (
+    ("ldh", "ldh", "LDH"),
+    ("creatinine", "creatinine", "Creatinine"),
+    ("platelets", "platelets", "Platelets"),
+    ("crp", "crp", "CRP"),
+)
+_FORMULAS = {
+    "EASIX": "LDH (U/L) × creatinine (mg/dL) ÷ platelets (10⁹/L)",
+    "m-EASIX": "LDH (U/L) × CRP (mg/dL) ÷ platelets (10⁹/L)",
+}
+_SCORE_REFERENCE = (
+    "Luft T et al. Lancet Haematol 2017;4:e414 (EASIX); Pennisi M et al. Blood Adv "
+    "2021;5(17):3397-3406 (m-EASIX, CRP in mg/dL); Korell F et al. Front Immunol "
+    "2022;13:877477 (EASIX-pre cut-off)."
+)
+
+
+def lab_units(analyte: str) -> tuple[str, ...]:
+    """Units the library converts for ``analyte``, canonical first."""
+    spec = ANALYTE_BY_NAME[analyte]
+    return (spec.unit, *(u for u in spec.conversions if u != spec.unit))
+
+
+def _labs(form: Form) -> pd.DataFrame:
+    """The labs long table in canonical units (converted with the standard's factors)."""
+    errors: dict[str, str] = {}
+    rows = []
+    for name, analyte, label in LAB_FIELDS:
+        value = _number(form, name, label, errors)
+        if value is None:
+            continue
+        if value < 0:
+            errors[name] = f"{label} cannot be negative; got {value:g}."
+            continue
+        spec = ANALYTE_BY_NAME[analyte]
+        unit = form.get(f"{name}_unit", spec.unit)
+        factor = conversion_factor(spec, unit)
+        if factor is None:
+            errors[f"{name}_unit"] = f"{label}: unit {unit!r} is not one of the choices."
+            continue
+        rows.append((analyte, value * factor, spec.unit))
+    if errors:
+        raise CalculatorInputError(errors)
+    if not rows:
+        raise CalculatorInputError({"form": "Enter LDH, platelets and creatinine or CRP."})
+    return pd.DataFrame(
+        {
+            "patient_id": [_PATIENT] * len(rows),
+            "day": [0] * len(rows),
+            "analyte": [r[0] for r in rows],
+            "value": [r[1] for r in rows],
+            "unit": [r[2] for r in rows],
+        }
+    )
+
+
+def _score(frame: pd.DataFrame, components: tuple[tuple[str, str, str], ...]) -> ScoreValue:
+    row = frame.iloc[0]
+    value = float(row["value"])
+    name = str(row["score"])
+    return ScoreValue(
+        score=name,
+        value=None if math.isnan(value) else value,
+        log2_value=None if math.isnan(value) else float(row["log2_value"]),
+        formula=_FORMULAS[name],
+        inputs=tuple(
+            (label, float(row[col]), unit) for col, label, unit in components if pd.notna(row[col])
+        ),
+        not_computable=str(row["not_computable"] or ""),
+        reference=_SCORE_REFERENCE,
+    )
+
+
+def risk_scores(form: Form) -> RiskScores:
+    """EASIX and m-EASIX from one set of labs (see :func:`cartcohort.easix` and `m_easix`).
+
+    Fields: ``ldh``, ``creatinine``, ``platelets``, ``crp`` with ``<field>_unit`` (any unit
+    the data standard converts; CRP may be mg/L or mg/dL — the library converts it to
+    mg/dL for m-EASIX).
+
+    Raises
+    ------
+    CalculatorInputError
+        A field cannot be used, or a platelet count of 0.
+    """
+    labs = _labs(form)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            e = easix(labs, window=(0, 0))
+            m = m_easix(labs, window=(0, 0))
+        except DerivationError as exc:
+            raise CalculatorInputError({"form": str(exc)}) from exc
+    scores = (
+        _score(
+            e,
+            (
+                ("ldh_u_l", "LDH", "U/L"),
+                ("creatinine_mg_dl", "Creatinine", "mg/dL"),
+                ("platelets_10e9_l", "Platelets", "10⁹/L"),
+            ),
+        ),
+        _score(
+            m,
+            (
+                ("ldh_u_l", "LDH", "U/L"),
+                ("crp_mg_dl", "CRP", "mg/dL"),
+                ("platelets_10e9_l", "Platelets", "10⁹/L"),
+            ),
+        ),
+    )
+    return RiskScores(scores=scores, cutoff=EASIX_PRE_CUTOFF, warnings=_captured(caught))
+
+
+__all__ = [
+    "ICE_ITEMS",
+    "ICE_SOURCE",
+    "LAB_FIELDS",
+    "CalculatorInputError",
+    "GradeDecision",
+    "RiskScores",
+    "ScoreValue",
+    "crs_grade",
+    "icans_grade",
+    "ice_score_from_items",
+    "lab_units",
+    "risk_scores",
+]

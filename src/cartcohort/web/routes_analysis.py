@@ -1,0 +1,227 @@
+"""Analysis page: choose or upload a plan, run it with visible progress, read the report.
+
+Plans are read by the library (:func:`cartcohort.plan.schema.load_plan`,
+:func:`~cartcohort.plan.schema.parse_plan`: safe YAML, validated); runs happen in
+:mod:`cartcohort.web._jobs`. The report folder is served from the session folder
+with a safe path join and offered as a zip.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from dataclasses import dataclass
+
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from cartcohort.errors import PlanError
+from cartcohort.plan.schema import Plan, builtin_plans, load_plan, parse_plan
+from cartcohort.web import _jobs
+from cartcohort.web._common import error_page, render, session_of
+from cartcohort.web._files import YAML_EXTENSIONS, UploadRejectedError, safe_filename, safe_join
+from cartcohort.web._sessions import Job, Session
+
+UPLOADED = "uploaded"
+_MAX_PLAN_BYTES = 1_000_000
+#: The report is static HTML with embedded figures: no script may run in it.
+_REPORT_CSP = (
+    "default-src 'none'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "font-src 'self' data:; frame-ancestors 'self'; base-uri 'none'; form-action 'none'"
+)
+
+
+def new_job_slot() -> threading.Semaphore:
+    """The server-wide slot: one plan run at a time."""
+    return threading.Semaphore(1)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlanChoice:
+    """A plan the user can run, as listed on the page."""
+
+    key: str
+    name: str
+    title: str
+    description: str
+    analyses: tuple[tuple[str, str, str], ...]  # (id, type, title)
+    error: str = ""
+
+
+def _choice(key: str, plan: Plan) -> PlanChoice:
+    return PlanChoice(
+        key=key,
+        name=plan.name,
+        title=plan.title,
+        description=plan.description,
+        analyses=tuple((a.id, a.type, a.title) for a in plan.analyses),
+    )
+
+
+def plan_choices(session: Session) -> list[PlanChoice]:
+    """The built-in plans, then the uploaded one; a broken built-in plan shows its error."""
+    choices = []
+    for name in builtin_plans():
+        try:
+            choices.append(_choice(name, load_plan(name)))
+        except PlanError as exc:
+            choices.append(
+                PlanChoice(
+                    key=name, name=name, title=name, description="", analyses=(), error=str(exc)
+                )
+            )
+    if session.custom_plan is not None:
+        choices.append(_choice(UPLOADED, session.custom_plan))
+    return choices
+
+
+def _page(request: Request, *, error: str = "", status: int = 200) -> Response:
+    session = session_of(request)
+    jobs = sorted(session.jobs.values(), key=lambda j: j.started, reverse=True)
+    context = {
+        "section": "analysis",
+        "cohort": session.cohort,
+        "source": session.source,
+        "choices": plan_choices(session),
+        "custom_name": session.custom_plan_name,
+        "jobs": jobs,
+        "error": error,
+    }
+    return render(request, "analysis.html", context, status=status)
+
+
+async def analysis_page(request: Request) -> Response:
+    """Choose a plan and run it on the validated cohort."""
+    return _page(request)
+
+
+async def upload_plan(request: Request) -> Response:
+    """Parse an uploaded plan YAML with the library's validator (nothing is executed)."""
+    session = session_of(request)
+    async with request.form(max_files=1, max_fields=5) as form:
+        file = form.get("file")
+        if not isinstance(file, UploadFile) or not file.filename:
+            return _page(request, error="Choose a plan file (.yaml) first.", status=400)
+        try:
+            safe_filename(file.filename, allowed=YAML_EXTENSIONS)
+        except UploadRejectedError as exc:
+            return _page(request, error=str(exc), status=400)
+        content = await file.read(_MAX_PLAN_BYTES + 1)
+    if len(content) > _MAX_PLAN_BYTES:
+        return _page(request, error="A plan file must be smaller than 1 MB.", status=413)
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return _page(request, error="The plan file is not UTF-8 text.", status=400)
+    try:
+        plan = parse_plan(text, source=file.filename)
+    except PlanError as exc:
+        return _page(request, error=str(exc), status=400)
+    session.custom_plan = plan
+    session.custom_plan_name = file.filename
+    return RedirectResponse("/analysis", status_code=303)
+
+
+async def run(request: Request) -> Response:
+    """Start a run of the chosen plan in the background and show its progress page."""
+    session = session_of(request)
+    if session.cohort is None:
+        return _page(request, error="Load a valid cohort on the Cohort page first.", status=400)
+    async with request.form(max_files=0, max_fields=5) as form:
+        key = str(form.get("plan", ""))
+    if key == UPLOADED and session.custom_plan is not None:
+        plan = session.custom_plan
+    elif key in builtin_plans():
+        try:
+            plan = load_plan(key)
+        except PlanError as exc:
+            return _page(request, error=str(exc), status=400)
+    else:
+        return _page(request, error="Choose one of the plans listed.", status=400)
+    job_id = secrets.token_hex(6)
+    out_dir = session.ensure_folder() / "reports" / job_id
+    out_dir.mkdir(parents=True)
+    job = Job(id=job_id, plan_title=plan.title, out_dir=out_dir)
+    session.jobs[job_id] = job
+    thread = threading.Thread(
+        target=_jobs.run_job,
+        kwargs={
+            "job": job,
+            "plan": plan,
+            "cohort": session.cohort,
+            "validation": session.report,
+            "slot": request.app.state.job_slot,
+            "hide_paths": session.hide_paths,
+        },
+        name=f"cartcohort-job-{job_id}",
+        daemon=True,
+    )
+    thread.start()
+    return RedirectResponse(f"/analysis/jobs/{job_id}", status_code=303)
+
+
+def _job(request: Request) -> Job | None:
+    return session_of(request).jobs.get(str(request.path_params["job_id"]))
+
+
+def _no_job(request: Request) -> Response:
+    return error_page(
+        request,
+        404,
+        "Run not found",
+        "There is no analysis run at this address in this browser session. Runs are kept "
+        "only while the server runs.",
+        hint="Start a new run on the Analysis page.",
+    )
+
+
+async def job_page(request: Request) -> Response:
+    """Progress while running; then the analyses' status and the report inline."""
+    job = _job(request)
+    if job is None:
+        return _no_job(request)
+    return render(request, "job.html", {"section": "analysis", "job": job})
+
+
+async def job_status(request: Request) -> Response:
+    """Progress as JSON, polled by the job page."""
+    job = _job(request)
+    if job is None:
+        return JSONResponse({"state": "missing"}, status_code=404)
+    return JSONResponse(job.snapshot())
+
+
+async def job_file(request: Request) -> Response:
+    """A file of the written report folder (safe join: nothing outside it is served)."""
+    job = _job(request)
+    if job is None or job.state != "done":
+        return _no_job(request)
+    path = safe_join(job.out_dir, str(request.path_params["path"]))
+    if path is None:
+        return error_page(request, 404, "File not found", "The report has no such file.")
+    return FileResponse(path, headers={"Content-Security-Policy": _REPORT_CSP})
+
+
+async def job_zip(request: Request) -> Response:
+    """The whole report folder as one zip."""
+    job = _job(request)
+    if job is None or job.zip_path is None:
+        return _no_job(request)
+    return FileResponse(
+        job.zip_path, filename="cartcohort-report.zip", media_type="application/zip"
+    )
+
+
+ROUTES: list[BaseRoute] = [
+    Route("/analysis", analysis_page, methods=["GET"], name="analysis"),
+    Route("/analysis/plan", upload_plan, methods=["POST"]),
+    Route("/analysis/run", run, methods=["POST"]),
+    Route("/analysis/jobs/{job_id:str}", job_page, methods=["GET"]),
+    Route("/analysis/jobs/{job_id:str}/status", job_status, methods=["GET"]),
+    Route("/analysis/jobs/{job_id:str}/report.zip", job_zip, methods=["GET"]),
+    Route("/analysis/jobs/{job_id:str}/files/{path:path}", job_file, methods=["GET"]),
+]
+
+__all__ = ["ROUTES", "UPLOADED", "PlanChoice", "new_job_slot", "plan_choices"]

@@ -1,0 +1,71 @@
+// cartcohort web app: sortable tables and the progress poll. No dependencies, no inline script.
+"use strict";
+
+function cellValue(row, index, numeric) {
+  const text = row.cells[index].textContent.trim();
+  if (text === "") return null;
+  if (!numeric) return text.toLowerCase();
+  const n = parseFloat(text);
+  return Number.isNaN(n) ? null : n;
+}
+
+function sortBy(table, th) {
+  const headers = Array.from(th.parentElement.children);
+  const index = headers.indexOf(th);
+  const numeric = th.querySelector("button").hasAttribute("data-numeric");
+  const ascending = th.getAttribute("aria-sort") !== "ascending";
+  headers.forEach((h) => h.hasAttribute("aria-sort") && h.setAttribute("aria-sort", "none"));
+  th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+  const body = table.tBodies[0];
+  const rows = Array.from(body.rows);
+  rows.sort((a, b) => {
+    const x = cellValue(a, index, numeric);
+    const y = cellValue(b, index, numeric);
+    // Empty cells (a problem with a whole file or column) stay at the end either way.
+    if (x === null || y === null) return (x === null) - (y === null);
+    if (x < y) return ascending ? -1 : 1;
+    if (x > y) return ascending ? 1 : -1;
+    return 0;
+  });
+  rows.forEach((r) => body.appendChild(r));
+}
+
+function initSorting() {
+  document.querySelectorAll("table[data-sortable] th button").forEach((button) => {
+    button.addEventListener("click", () => sortBy(button.closest("table"), button.closest("th")));
+  });
+}
+
+function initProgress() {
+  const box = document.getElementById("progress");
+  if (!box) return;
+  const url = box.dataset.statusUrl;
+  const phase = box.querySelector(".phase");
+  const bar = document.getElementById("progress-bar");
+  async function poll() {
+    try {
+      const response = await fetch(url, { headers: { Accept: "application/json" } });
+      const status = await response.json();
+      if (status.state === "done" || status.state === "failed" || status.state === "missing") {
+        window.location.reload();
+        return;
+      }
+      phase.textContent = status.phase + "…";
+      if (status.total > 0) {
+        bar.max = status.total;
+        bar.value = status.index;
+      } else {
+        bar.removeAttribute("value");
+      }
+    } catch (err) {
+      phase.textContent = "Waiting for the server…";
+    }
+    window.setTimeout(poll, 600);
+  }
+  window.setTimeout(poll, 300);
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  initSorting();
+  initProgress();
+});
