@@ -169,7 +169,11 @@ def demo(
     """Write the built-in demo cohorts (seed 002's 14 published patients; a SYNTHETIC cohort)."""
     from cartcohort.demo import write_demo
 
-    paths = write_demo(out, fmt=fmt.lower())
+    choice = fmt.lower()
+    if choice not in ("csv", "xlsx", "parquet"):
+        _echo_err(f"--format must be csv, xlsx or parquet (got {fmt!r}).")
+        raise typer.Exit(2)
+    paths = write_demo(out, fmt=choice)  # type: ignore[arg-type]
     typer.echo(f"Wrote {len(paths)} file(s) to {out}. The 'synthetic' cohort is simulated data.")
 
 
@@ -190,6 +194,204 @@ def schema(
     else:
         out.write_text(text, encoding="utf-8")
         typer.echo(f"Wrote {out}.")
+
+
+class _Progress:
+    """A progress bar on a terminal; one plain line per step otherwise (CI, pipes)."""
+
+    def __init__(self, total: int) -> None:
+        self._bar = None
+        self._task = None
+        if sys.stderr.isatty():
+            try:
+                from rich.console import Console
+                from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+            except ImportError:  # typer without rich: plain lines
+                return
+            self._bar = Progress(
+                TextColumn("{task.description:<48.48}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            self._bar.start()
+            self._task = self._bar.add_task("", total=total)
+
+    def step(self, label: str) -> None:
+        if self._bar is not None and self._task is not None:
+            self._bar.update(self._task, description=label, advance=1)
+        else:
+            _echo_err(f"  {label}")
+
+    def stop(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+def _report_cohort(data: Path | None, mapping: Path | None):  # type: ignore[no-untyped-def]
+    """Load and validate the cohort of ``cartcohort report`` (the demo when ``data`` is None)."""
+    from cartcohort.validate import validate_cohort
+
+    if data is None:
+        from cartcohort.demo import demo_path
+
+        _echo_err("No --data given: using the built-in SYNTHETIC demo cohort.")
+        data = demo_path("synthetic")
+    cohort, report = validate_cohort(_load_raw(data, mapping))
+    if cohort is None:
+        typer.echo(report.render_text())
+        _echo_err("No report was written: fix the validation errors above and run again.")
+        raise typer.Exit(EXIT_PROBLEMS)
+    return cohort, report
+
+
+@app.command()
+def report(
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data", help="Cohort file or folder (default: the built-in SYNTHETIC demo cohort)."
+        ),
+    ] = None,
+    plan: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--plan",
+            help="Built-in plan name or plan YAML file; repeat for several "
+            "(default: all built-in).",
+        ),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the report into.")] = Path(
+        "cartcohort-report"
+    ),
+    mapping: MappingOption = None,
+    pdf: Annotated[
+        bool, typer.Option("--pdf", help="Also write report.pdf (needs Chromium).")
+    ] = False,
+) -> None:
+    """Run analysis plans on a cohort and write the report (HTML, results.json, tables, figures).
+
+    Without arguments, every built-in plan runs on the built-in SYNTHETIC demo cohort.
+    Exits 1 without writing anything when the cohort has validation errors.
+    """
+    from cartcohort.errors import PlanError
+    from cartcohort.plan.schema import builtin_plans, load_plan
+
+    names = list(plan) if plan else list(builtin_plans())
+    if not names:
+        msg = "No plan given and no built-in plans are installed; pass --plan FILE."
+        raise PlanError(msg)
+    plans = [load_plan(name) for name in names]  # plan errors before any work
+    cohort, validation = _report_cohort(data, mapping)
+
+    from cartcohort.derive.dataset import derive
+    from cartcohort.plan.run import run_plan
+    from cartcohort.render.report import chromium_available, write_report
+    from cartcohort.render.report.build import count_figures
+
+    dataset = derive(cohort)
+    n_analyses = sum(len(p.analyses) for p in plans)
+    progress = _Progress(total=n_analyses + 1)
+    try:
+        results = []
+        for spec in plans:
+
+            def step(analysis: str, _i: int, _n: int, name: str = spec.name) -> None:
+                progress.step(f"{name}: {analysis}")
+
+            results.append(run_plan(spec, cohort, dataset=dataset, progress=step))
+        progress.stop()
+        progress = _Progress(total=count_figures(results))
+        html = write_report(
+            results,
+            out,
+            validation=validation,
+            dataset=dataset,
+            cohort=cohort,
+            pdf=False,
+            progress=lambda label, _i, _n: progress.step(f"figure {label}"),
+        )
+    finally:
+        progress.stop()
+    done = sum(o.status == "done" for r in results for o in r.outputs)
+    label = " (SYNTHETIC demo data)" if cohort.synthetic else ""
+    typer.echo(
+        f"Report on {cohort.name}{label}: {done} of {n_analyses} analyses computed "
+        f"({len(plans)} plan(s))."
+    )
+    typer.echo(f"Wrote {html}")
+    typer.echo(f"      {out / 'results.json'}, {out / 'tables'}/, {out / 'figures'}/")
+    if pdf:
+        if not chromium_available():
+            _echo_err(
+                "No PDF: it needs Chromium (/usr/bin/chromium; Debian/Ubuntu: "
+                "apt-get install chromium). The HTML report was written; print it from a browser."
+            )
+            return
+        from cartcohort.render.report import write_pdf
+
+        typer.echo(f"Wrote {write_pdf(html, out / 'report.pdf')}")
+
+
+@app.command()
+def assay(
+    plate: Annotated[Path, typer.Argument(help="Plate export (CSV or XLSX), one row per well.")],
+    kind: Annotated[
+        str, typer.Option("--kind", help="qpcr (Ct, copies) or immunoassay (MFI/OD, pg/mL).")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the results into.")],
+    dna_ng: Annotated[
+        float | None,
+        typer.Option("--dna-ng", help="qPCR: genomic DNA per reaction, ng (or a column)."),
+    ] = None,
+    model: Annotated[str, typer.Option("--model", help="immunoassay: 4pl or 5pl.")] = "4pl",
+    weighting: Annotated[
+        str, typer.Option("--weighting", help="immunoassay: none or 1/y^2.")
+    ] = "none",
+) -> None:
+    """Standard curves from a plate export to kinetics (qPCR) or lab rows (immunoassay).
+
+    Values outside a curve's validated range are never extrapolated: they are left empty
+    with a flag. Writes the cohort rows, the sample and fit tables, and one figure per fit.
+    """
+    from cartcohort.assay import quantify_immunoassay, quantify_qpcr, read_plate
+    from cartcohort.render.assay import write_assay_outputs
+
+    if kind not in ("qpcr", "immunoassay"):
+        _echo_err(f"--kind must be qpcr or immunoassay (got {kind!r}).")
+        raise typer.Exit(2)
+    export = read_plate(plate)
+    if kind == "qpcr":
+        result = quantify_qpcr(export.samples, export.standards, dna_ng_per_reaction=dna_ng)
+    else:
+        result = quantify_immunoassay(
+            export.samples,
+            export.standards,
+            model=model,  # type: ignore[arg-type]
+            weighting=weighting,  # type: ignore[arg-type]
+        )
+    paths = write_assay_outputs(result, out)
+    for fit in result.fits.values():
+        status = (
+            "accepted" if fit.accepted else "NOT accepted: " + "; ".join(fit.acceptance_failures)
+        )
+        typer.echo(
+            f"{fit.fit_id}: R² {fit.r_squared:.4f}, range {fit.lloq:g}-{fit.uloq:g}; {status}"
+        )
+    for message in result.warnings:
+        _echo_err(f"Warning: {message}")
+    typer.echo(f"Wrote {len(paths)} file(s) to {out}.")
+
+
+def _register_serve() -> None:
+    # The web extra is optional: the command exists either way and explains what to install.
+    from cartcohort.web.cli import serve
+
+    app.command("serve")(serve)
+
+
+_register_serve()
 
 
 def main() -> None:

@@ -117,13 +117,13 @@ def as_time(values: pd.Series, name: str) -> FloatArray:
             f"{arr[bad][:5].tolist()}. Times are days since infusion; fix or remove those rows."
         )
         raise AnalysisError(msg)
-    return arr
+    return np.asarray(arr, dtype=np.float64)
 
 
 def as_event(values: pd.Series, name: str) -> npt.NDArray[np.bool_]:
     """Check and convert an event indicator: bool, or 0/1 (1 = event)."""
     if values.dtype == bool:
-        return values.to_numpy(dtype=bool)
+        return np.asarray(values.to_numpy(dtype=bool), dtype=np.bool_)
     try:
         arr = pd.to_numeric(values, errors="raise").to_numpy(dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -136,7 +136,7 @@ def as_event(values: pd.Series, name: str) -> npt.NDArray[np.bool_]:
             f"{sorted(set(arr[bad].tolist()))[:5]}. For competing risks use cumulative_incidence."
         )
         raise AnalysisError(msg)
-    return arr.astype(bool)
+    return np.asarray(arr, dtype=np.bool_)
 
 
 def as_cause(values: pd.Series, name: str) -> npt.NDArray[np.int64]:
@@ -150,7 +150,7 @@ def as_cause(values: pd.Series, name: str) -> npt.NDArray[np.int64]:
     if bad.any():
         msg = f"Event column {name!r} must hold 0 (censored) or causes 1..K; found {arr[bad][:5]}."
         raise AnalysisError(msg)
-    return arr.astype(np.int64)
+    return np.asarray(arr, dtype=np.int64)
 
 
 def group_levels(values: pd.Series) -> list[object]:

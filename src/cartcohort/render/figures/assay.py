@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 if TYPE_CHECKING:
@@ -158,7 +159,7 @@ def _log_y(fit: StandardCurveResult, y_scale: str) -> bool:
 
 
 def _draw_samples(
-    ax: object, samples: pd.DataFrame, fit: StandardCurveResult, x_min: float, x_max: float
+    ax: Axes, samples: pd.DataFrame, fit: StandardCurveResult, x_min: float, x_max: float
 ) -> None:
     pos = _sample_positions(samples, fit, x_min, x_max)
     shown = pos[np.isfinite(pos["signal"])]
@@ -166,7 +167,7 @@ def _draw_samples(
     ax.scatter(
         shown.loc[inside, "x"],
         shown.loc[inside, "signal"],
-        s=30,  # type: ignore[attr-defined]
+        s=30,
         color=OKABE_ITO["orange"],
         edgecolor=OKABE_ITO["black"],
         lw=0.5,
@@ -183,7 +184,7 @@ def _draw_samples(
                 shown.loc[sel, "x"],
                 shown.loc[sel, "signal"],
                 s=46,
-                marker=marker,  # type: ignore[attr-defined]
+                marker=marker,
                 facecolor="none",
                 edgecolor=OKABE_ITO["vermillion"],
                 lw=1.2,
@@ -192,7 +193,7 @@ def _draw_samples(
             )
     n_missing = int((~np.isfinite(pos["signal"])).sum())
     if n_missing:
-        ax.scatter([], [], marker="", label=f"{n_missing} well(s) undetermined/no signal")  # type: ignore[attr-defined]
+        ax.scatter([], [], marker="", label=f"{n_missing} well(s) undetermined/no signal")
 
 
 def _title(fit: StandardCurveResult) -> str:
