@@ -10,6 +10,7 @@ peer / cartcohort, so a ratio above 1 means cartcohort is faster.
 from __future__ import annotations
 
 import gc
+import platform
 import shutil
 import statistics
 import subprocess
@@ -85,3 +86,51 @@ def tmp_csv(frame: object) -> Path:
     path = Path(tempfile.mkdtemp()) / "data.csv"
     frame.to_csv(path, index=False)  # type: ignore[attr-defined]
     return path
+
+
+Row = tuple[str, str, float | None, float | None, float | None, bool | None]
+
+
+def run_tasks(tasks: list[Task]) -> list[Row]:
+    """Time every implementation of every task: (task, impl, seconds, ratio, target, met)."""
+    rows: list[Row] = []
+    for task in tasks:
+        results = {impl.name: time_impl(impl, task.repeat) for impl in task.impls}
+        ours = results.get("cartcohort")
+        for name, seconds in results.items():
+            ratio = None if seconds is None or not ours or name == "cartcohort" else seconds / ours
+            met = None
+            if name == "cartcohort" and task.target_seconds is not None and seconds is not None:
+                met = seconds <= task.target_seconds
+            rows.append((task.name, name, seconds, ratio, task.target_seconds, met))
+    return rows
+
+
+def print_rows(rows: list[Row], *, markdown: bool = False) -> None:
+    """Print the rows as a plain or Markdown table."""
+    print(f"# {platform.processor() or platform.machine()}, Python {platform.python_version()}")
+    header = ("task", "implementation", "median s", "peer/cartcohort", "target s", "met")
+    if markdown:
+        print("| " + " | ".join(header) + " |")
+        print("|" + "---|" * len(header))
+    for task, name, seconds, ratio, target, met in rows:
+        cells = (
+            task,
+            name,
+            "skipped (not installed)" if seconds is None else f"{seconds:.4f}",
+            "" if ratio is None else f"{ratio:.1f}×",
+            "" if target is None or name != "cartcohort" else f"{target:g}",
+            "" if met is None else ("yes" if met else "NO"),
+        )
+        if markdown:
+            print("| " + " | ".join(cells) + " |")
+        else:
+            print("  ".join(f"{c:<28}" if i < 2 else f"{c:>14}" for i, c in enumerate(cells)))
+
+
+def standalone(cases: Callable[[str], list[Task]]) -> None:
+    """``python benchmarks/bench_<area>.py [full|quick]``: run one module's tasks."""
+    import sys
+
+    scale = "quick" if "quick" in sys.argv[1:] or "--quick" in sys.argv[1:] else "full"
+    print_rows(run_tasks(cases(scale)))

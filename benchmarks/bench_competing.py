@@ -26,7 +26,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import Impl, Task, r_available, time_impl, time_r, tmp_csv
+from _harness import Impl, Task, r_available, standalone, time_r, tmp_csv
 
 from cartcohort.analyse.competing import cumulative_incidence, fine_gray
 
@@ -184,36 +184,5 @@ def cases(scale: str) -> list[Task]:
     ]
 
 
-def run_task(task: Task) -> list[tuple[str, str, float | None, float | None, str]]:
-    """Time every implementation; R reports its own in-process median."""
-    rows: list[tuple[str, str, float | None, float | None, str]] = []
-    base: float | None = None
-    for impl in task.impls:
-        if impl.name.startswith("R "):
-            seconds = float(impl.setup()()) if impl.available() else None  # type: ignore[arg-type]
-        else:
-            seconds = time_impl(impl, task.repeat)
-        if impl.name == "cartcohort":
-            base = seconds
-        ratio = seconds / base if seconds is not None and base else None
-        met = ""
-        if impl.name == "cartcohort" and task.target_seconds is not None and seconds is not None:
-            met = "yes" if seconds <= task.target_seconds else "NO"
-        rows.append((task.name, impl.name, seconds, ratio, met))
-    return rows
-
-
-def main(scale: str = "full") -> None:
-    """Run every task and print a table."""
-    header = f"{'task':<72} {'impl':<11} {'median s':>9} {'peer/cc':>8} {'target':>6}"
-    print(header)
-    print("-" * len(header))
-    for task in cases(scale):
-        for name, impl, seconds, ratio, met in run_task(task):
-            s = "n/a" if seconds is None else f"{seconds:.3f}"
-            r = "" if ratio is None or impl == "cartcohort" else f"{ratio:.1f}"
-            print(f"{name:<72} {impl:<11} {s:>9} {r:>8} {met:>6}", flush=True)
-
-
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "full")
+    standalone(cases)

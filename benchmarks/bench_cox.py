@@ -19,7 +19,6 @@ lifelines ``proportional_hazard_test`` about 23 s at 100,000 rows (run at 10,000
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -30,7 +29,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import Impl, Task, r_available, time_impl, time_r, tmp_csv
+from _harness import Impl, Measured, Task, r_available, standalone, time_r, tmp_csv
 
 from cartcohort.analyse.cox import cox_ph
 
@@ -135,7 +134,7 @@ def _r_zph(d: pd.DataFrame, repeat: int) -> Callable[[], object]:
 
     def run() -> object:
         out = subprocess.run(["Rscript", "-e", code], capture_output=True, text=True, check=True)
-        return float(out.stdout.strip().split()[-1])
+        return Measured(out.stdout.strip().split()[-1])
 
     return run
 
@@ -208,40 +207,5 @@ def cases(scale: str) -> list[Task]:
     ]
 
 
-def run_task(task: Task) -> list[tuple[str, str, float | None, float | None, str]]:
-    """Time every implementation; R reports its own in-process median (start-up excluded)."""
-    rows: list[tuple[str, str, float | None, float | None, str]] = []
-    base: float | None = None
-    for impl in task.impls:
-        if impl.name == "R survival":
-            seconds = float(impl.setup()()) if impl.available() else None  # type: ignore[arg-type]
-        else:
-            seconds = time_impl(impl, task.repeat)
-        if impl.name == "cartcohort":
-            base = seconds
-        ratio = seconds / base if seconds is not None and base else None
-        met = ""
-        if impl.name == "cartcohort" and task.target_seconds is not None and seconds is not None:
-            met = "yes" if seconds <= task.target_seconds else "NO"
-        rows.append((task.name, impl.name, seconds, ratio, met))
-    return rows
-
-
-def main(scale: str = "full") -> None:
-    """Run every task and print a table."""
-    header = f"{'task':<58} {'impl':<12} {'median s':>9} {'peer/cc':>8} {'target':>6}"
-    print(header)
-    print("-" * len(header))
-    for task in cases(scale):
-        for name, impl, seconds, ratio, met in run_task(task):
-            s = "n/a" if seconds is None else f"{seconds:.3f}"
-            r = "" if ratio is None or impl == "cartcohort" else f"{ratio:.2f}"
-            print(f"{name:<58} {impl:<12} {s:>9} {r:>8} {met:>6}")
-        for note in task.notes:
-            print(f"    note: {note}")
-    if shutil.which("Rscript") is None:
-        print("note: Rscript not found; R peers skipped")
-
-
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "full")
+    standalone(cases)

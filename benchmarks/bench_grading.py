@@ -10,9 +10,7 @@ validator produces them.
 
 from __future__ import annotations
 
-import argparse
 import sys
-import time
 import warnings
 from collections.abc import Callable
 from functools import lru_cache
@@ -23,7 +21,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import Impl, Task
+from _harness import Impl, Task, standalone
 
 from cartcohort.derive.toxicity import GradingWarning, grade_crs, grade_icans
 from cartcohort.model.standard import (
@@ -149,22 +147,5 @@ def cases(scale: str) -> list[Task]:
     ]
 
 
-def main() -> None:
-    """Time each task once per repeat and print the medians."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", choices=list(SIZES), default="full")
-    args = parser.parse_args()
-    for task in cases(args.scale):
-        fn = task.impls[0].setup()
-        times = []
-        for _ in range(task.repeat):
-            t0 = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - t0)
-        med = sorted(times)[len(times) // 2]
-        ok = "met" if med <= TARGET_SECONDS else "NOT met"
-        print(f"{task.name}: median {med:.2f} s (target {TARGET_SECONDS:g} s, {ok})")
-
-
 if __name__ == "__main__":
-    main()
+    standalone(cases)

@@ -24,7 +24,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import Impl, Task, r_available, time_impl
+from _harness import Impl, Task, r_available, standalone
 
 from cartcohort.derive.kinetics import kinetics_nca
 
@@ -153,12 +153,4 @@ def cases(scale: str) -> list[Task]:
 
 
 if __name__ == "__main__":
-    scale = sys.argv[1] if len(sys.argv) > 1 else "full"
-    for task in cases(scale):
-        print(task.name)
-        for impl in task.impls:
-            seconds = time_impl(impl, task.repeat)
-            shown = "skipped (not available)" if seconds is None else f"{seconds:.3f} s"
-            print(f"  {impl.name:<55} {shown}")
-        for note in task.notes:
-            print(f"  note: {note}")
+    standalone(cases)

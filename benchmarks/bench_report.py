@@ -21,13 +21,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import Impl, Task
+from _harness import Impl, Task, standalone
 
 SEED = 20240601
 TARGET_DEMO_S = 10.0
@@ -103,25 +102,5 @@ def cases(scale: str) -> list[Task]:
     ]
 
 
-def main() -> None:
-    """Print the median wall time of each task."""
-    scale = "quick" if "--quick" in sys.argv else "full"
-    for task in cases(scale):
-        impl = task.impls[0]
-        if not impl.available():
-            print(f"{task.name}: skipped (no built-in plans installed)")
-            continue
-        fn = impl.setup()
-        times = []
-        for _ in range(task.repeat):
-            t0 = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - t0)
-        times.sort()
-        median = times[len(times) // 2]
-        target = f" (target {task.target_seconds:g} s)" if task.target_seconds else ""
-        print(f"{task.name}: {median:.2f} s{target}; runs: {', '.join(f'{t:.2f}' for t in times)}")
-
-
 if __name__ == "__main__":
-    main()
+    standalone(cases)

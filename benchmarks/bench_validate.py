@@ -21,7 +21,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import Impl, Task
+from _harness import Impl, Task, standalone
 
 from cartcohort.ingest import read_frames, read_source
 from cartcohort.validate import validate_cohort
@@ -142,23 +142,5 @@ def cases(scale: str = "full") -> list[Task]:
     ]
 
 
-def main() -> None:
-    """Print the median time of each task."""
-    repeat = 5
-    demo = make_cohort(150, 30)
-    large = make_cohort(2_000, 50)
-    folder = _write_csv(large)
-    n_obs = len(large["observations"])
-    rows = [
-        ("validate_cohort, demo size (150 patients, 4,500 obs)", _validate_frames(demo)),
-        (f"validate_cohort, {n_obs:,} observations + {n_obs:,} labs", _validate_frames(large)),
-        (f"read_source (CSV folder), {n_obs:,} obs + labs", lambda: read_source(folder)),
-        (f"read_source + validate_cohort (CSV), {n_obs:,} obs", _read_and_validate(folder)),
-    ]
-    for label, fn in rows:
-        fn()  # warm up
-        print(f"{label:<62} median {_median(fn, repeat):7.3f} s  ({repeat} runs)")
-
-
 if __name__ == "__main__":
-    main()
+    standalone(cases)

@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import platform
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from _harness import Task, time_impl  # noqa: E402
+from _harness import Task, print_rows, run_tasks  # noqa: E402
 
 
 def load_tasks(scale: str, only: str | None) -> list[tuple[str, Task]]:
@@ -47,34 +46,10 @@ def main() -> None:
     parser.add_argument("--markdown", action="store_true")
     args = parser.parse_args()
     rows = []
-    for module, task in load_tasks(args.scale, args.only):
-        results = {impl.name: time_impl(impl, task.repeat) for impl in task.impls}
-        ours = results.get("cartcohort")
-        for name, seconds in results.items():
-            ratio = None if seconds is None or not ours or name == "cartcohort" else seconds / ours
-            met = None
-            if name == "cartcohort" and task.target_seconds is not None and seconds is not None:
-                met = seconds <= task.target_seconds
-            rows.append((module, task.name, name, seconds, ratio, task.target_seconds, met))
+    for _, task in load_tasks(args.scale, args.only):
+        rows += run_tasks([task])
         print(f"done: {task.name}", file=sys.stderr)
-    print(f"# {platform.processor() or platform.machine()}, Python {platform.python_version()}")
-    header = ("task", "implementation", "median s", "peer/cartcohort", "target s", "met")
-    if args.markdown:
-        print("| " + " | ".join(header) + " |")
-        print("|" + "---|" * len(header))
-    for _, task, name, seconds, ratio, target, met in rows:
-        cells = (
-            task,
-            name,
-            "skipped (not installed)" if seconds is None else f"{seconds:.4f}",
-            "" if ratio is None else f"{ratio:.1f}×",
-            "" if target is None or name != "cartcohort" else f"{target:g}",
-            "" if met is None else ("yes" if met else "NO"),
-        )
-        if args.markdown:
-            print("| " + " | ".join(cells) + " |")
-        else:
-            print("  ".join(f"{c:<28}" if i < 2 else f"{c:>14}" for i, c in enumerate(cells)))
+    print_rows(rows, markdown=args.markdown)
 
 
 if __name__ == "__main__":
