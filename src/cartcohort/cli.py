@@ -269,6 +269,25 @@ def report(
     pdf: Annotated[
         bool, typer.Option("--pdf", help="Also write report.pdf (needs Chromium).")
     ] = False,
+    qpcr: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--qpcr",
+            help="qPCR plate export whose standard curves are shown "
+            "in the data-quality section; repeat for several.",
+        ),
+    ] = None,
+    immunoassay: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--immunoassay",
+            help="Bead-array/ELISA plate export (4PL) shown in the "
+            "data-quality section; repeat for several.",
+        ),
+    ] = None,
+    dna_ng: Annotated[
+        float | None, typer.Option("--dna-ng", help="qPCR: genomic DNA per reaction, ng.")
+    ] = None,
 ) -> None:
     """Run analysis plans on a cohort and write the report (HTML, results.json, tables, figures).
 
@@ -284,6 +303,8 @@ def report(
         raise PlanError(msg)
     plans = [load_plan(name) for name in names]  # plan errors before any work
     cohort, validation = _report_cohort(data, mapping)
+    assays = [_quantify(p, "qpcr", dna_ng) for p in qpcr or ()]
+    assays += [_quantify(p, "immunoassay", None) for p in immunoassay or ()]
 
     from cartcohort.derive.dataset import derive
     from cartcohort.plan.run import run_plan
@@ -309,6 +330,7 @@ def report(
             validation=validation,
             dataset=dataset,
             cohort=cohort,
+            assays=assays,
             pdf=False,
             progress=lambda label, _i, _n: progress.step(f"figure {label}"),
         )
@@ -355,22 +377,12 @@ def assay(
     Values outside a curve's validated range are never extrapolated: they are left empty
     with a flag. Writes the cohort rows, the sample and fit tables, and one figure per fit.
     """
-    from cartcohort.assay import quantify_immunoassay, quantify_qpcr, read_plate
     from cartcohort.render.assay import write_assay_outputs
 
     if kind not in ("qpcr", "immunoassay"):
         _echo_err(f"--kind must be qpcr or immunoassay (got {kind!r}).")
         raise typer.Exit(2)
-    export = read_plate(plate)
-    if kind == "qpcr":
-        result = quantify_qpcr(export.samples, export.standards, dna_ng_per_reaction=dna_ng)
-    else:
-        result = quantify_immunoassay(
-            export.samples,
-            export.standards,
-            model=model,  # type: ignore[arg-type]
-            weighting=weighting,  # type: ignore[arg-type]
-        )
+    result = _quantify(plate, kind, dna_ng, model=model, weighting=weighting)
     paths = write_assay_outputs(result, out)
     for fit in result.fits.values():
         status = (
@@ -382,6 +394,23 @@ def assay(
     for message in result.warnings:
         _echo_err(f"Warning: {message}")
     typer.echo(f"Wrote {len(paths)} file(s) to {out}.")
+
+
+def _quantify(  # type: ignore[no-untyped-def]
+    plate: Path, kind: str, dna_ng: float | None, *, model: str = "4pl", weighting: str = "none"
+):
+    """Read a plate export and quantify it (qPCR copies or immunoassay concentrations)."""
+    from cartcohort.assay import quantify_immunoassay, quantify_qpcr, read_plate
+
+    export = read_plate(plate)
+    if kind == "qpcr":
+        return quantify_qpcr(export.samples, export.standards, dna_ng_per_reaction=dna_ng)
+    return quantify_immunoassay(
+        export.samples,
+        export.standards,
+        model=model,  # type: ignore[arg-type]
+        weighting=weighting,  # type: ignore[arg-type]
+    )
 
 
 def _register_serve() -> None:
