@@ -102,6 +102,19 @@ def run_plan(
     )
 
 
+def preview_plan(
+    plan: Plan | str, cohort: Cohort, *, dataset: AnalysisDataset | None = None
+) -> tuple[tuple[str, str, str, str], ...]:
+    """Which analyses of ``plan`` the cohort allows, before any report is drawn.
+
+    Runs the statistics (figures are only drawn when a report is written, so this is
+    quick) and returns ``(analysis id, title, status, reason)`` for each analysis, with
+    status ``done``, ``skipped`` or ``failed`` exactly as the report will show them.
+    """
+    result = run_plan(plan, cohort, dataset=dataset)
+    return tuple((o.id, o.title, o.status, o.reason) for o in result.outputs)
+
+
 def run_plans(
     plans: Sequence[Plan | str], cohort: Cohort, *, progress: Progress | None = None
 ) -> list[PlanResult]:
@@ -110,4 +123,4 @@ def run_plans(
     return [run_plan(p, cohort, dataset=data, progress=progress) for p in plans]
 
 
-__all__ = ["run_analysis", "run_plan", "run_plans"]
+__all__ = ["preview_plan", "run_analysis", "run_plan", "run_plans"]

@@ -108,6 +108,10 @@ class Session:
     custom_plan: Plan | None = None
     custom_plan_name: str = ""
     jobs: dict[str, Job] = field(default_factory=dict)
+    #: (id of the cohort, plan key) -> what each analysis of the plan will do on it.
+    previews: dict[tuple[int, str], tuple[tuple[str, str, str, str], ...]] = field(
+        default_factory=dict
+    )
     last_used: float = field(default_factory=time.monotonic)
     lock: threading.Lock = field(default_factory=threading.Lock)
 

@@ -8,8 +8,10 @@ with a safe path join and offered as a zip.
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import threading
+import warnings
 from dataclasses import dataclass
 
 from starlette.datastructures import UploadFile
@@ -18,6 +20,7 @@ from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import BaseRoute, Route
 
 from cartcohort.errors import PlanError
+from cartcohort.plan.run import preview_plan
 from cartcohort.plan.schema import Plan, builtin_plans, load_plan, parse_plan
 from cartcohort.web import _jobs
 from cartcohort.web._common import error_page, render, session_of
@@ -48,6 +51,13 @@ class PlanChoice:
     description: str
     analyses: tuple[tuple[str, str, str], ...]  # (id, type, title)
     error: str = ""
+    #: (id, title, status, reason) per analysis on the current cohort; empty without one.
+    preview: tuple[tuple[str, str, str, str], ...] = ()
+
+    @property
+    def n_ready(self) -> int:
+        """Analyses the cohort allows."""
+        return sum(status == "done" for _, _, status, _ in self.preview)
 
 
 def _choice(key: str, plan: Plan) -> PlanChoice:
@@ -60,12 +70,30 @@ def _choice(key: str, plan: Plan) -> PlanChoice:
     )
 
 
+def _preview(session: Session, key: str, plan: Plan) -> tuple[tuple[str, str, str, str], ...]:
+    """What each analysis will do on the session's cohort (computed once per cohort)."""
+    cohort = session.cohort
+    if cohort is None:
+        return ()
+    cache_key = (id(cohort), key)
+    if cache_key not in session.previews:
+        if len(session.previews) > 20:
+            session.previews.clear()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            session.previews[cache_key] = preview_plan(plan, cohort)
+    return session.previews[cache_key]
+
+
 def plan_choices(session: Session) -> list[PlanChoice]:
     """The built-in plans, then the uploaded one; a broken built-in plan shows its error."""
     choices = []
     for name in builtin_plans():
         try:
-            choices.append(_choice(name, load_plan(name)))
+            plan = load_plan(name)
+            choices.append(
+                dataclasses.replace(_choice(name, plan), preview=_preview(session, name, plan))
+            )
         except PlanError as exc:
             choices.append(
                 PlanChoice(
@@ -73,7 +101,10 @@ def plan_choices(session: Session) -> list[PlanChoice]:
                 )
             )
     if session.custom_plan is not None:
-        choices.append(_choice(UPLOADED, session.custom_plan))
+        plan = session.custom_plan
+        choices.append(
+            dataclasses.replace(_choice(UPLOADED, plan), preview=_preview(session, UPLOADED, plan))
+        )
     return choices
 
 

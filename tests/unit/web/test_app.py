@@ -587,3 +587,15 @@ def test_easix_rejects_a_unit_that_was_not_offered(client: TestClient) -> None:
     r = client.post("/calculators/easix", data={"ldh": "300", "ldh_unit": "furlongs"})
     assert r.status_code == 400
     assert "is not one of the choices" in r.text
+
+
+def test_analysis_page_says_which_analyses_the_cohort_allows_before_running(
+    client: TestClient,
+) -> None:
+    client.post("/cohort/demo", data={"demo": "seed002_mrd"})
+    page = client.get("/analysis").text
+    # The 14-patient published sheet has no labs or kinetics: most analyses of the MRD
+    # plan are skipped, and the page says which and why before anything is run.
+    assert "On this cohort:" in page
+    assert "will be skipped" in page
+    assert "needs" in page
