@@ -37,17 +37,65 @@ def test_categories_have_vocabularies_and_numbers_have_sane_ranges() -> None:
 
 
 def test_issue_named_patient_columns_are_all_present() -> None:
-    named = (
-        "patient_id sex age_years center diagnosis ph_positive tp53_mutated cytogenetic_risk "
-        "cns_leukemia extramedullary_disease prior_lines prior_hsct disease_status bm_blasts_pct "
-        "mrd_pct mrd_method burden_assessed infusion_date dose_cells_per_kg costim_domain "
-        "lymphodepletion n_infusions transduction_pct viability_pct cd4_cd8_ratio tn_pct tscm_pct "
-        "tcm_pct tem_pct temra_pct crs_grade crs_grading_system crs_onset_day icans_grade seizure "
-        "tocilizumab corticosteroids best_response response_day mrd_negative relapse relapse_day "
-        "cd19_negative_relapse hsct_after hsct_day death death_day death_cause last_followup_day "
-        "peak_il6_pg_ml peak_il2_pg_ml peak_il10_pg_ml peak_tnfa_pg_ml peak_ifng_pg_ml "
-        "peak_crp_mg_l peak_ferritin_ng_ml peak_cart_copies_per_ug"
-    ).split()
+    named = [
+        "patient_id",
+        "sex",
+        "age_years",
+        "center",
+        "diagnosis",
+        "ph_positive",
+        "tp53_mutated",
+        "cytogenetic_risk",
+        "cns_leukemia",
+        "extramedullary_disease",
+        "prior_lines",
+        "prior_hsct",
+        "disease_status",
+        "bm_blasts_pct",
+        "mrd_pct",
+        "mrd_method",
+        "burden_assessed",
+        "infusion_date",
+        "dose_cells_per_kg",
+        "costim_domain",
+        "lymphodepletion",
+        "n_infusions",
+        "transduction_pct",
+        "viability_pct",
+        "cd4_cd8_ratio",
+        "tn_pct",
+        "tscm_pct",
+        "tcm_pct",
+        "tem_pct",
+        "temra_pct",
+        "crs_grade",
+        "crs_grading_system",
+        "crs_onset_day",
+        "icans_grade",
+        "seizure",
+        "tocilizumab",
+        "corticosteroids",
+        "best_response",
+        "response_day",
+        "mrd_negative",
+        "relapse",
+        "relapse_day",
+        "cd19_negative_relapse",
+        "hsct_after",
+        "hsct_day",
+        "death",
+        "death_day",
+        "death_cause",
+        "last_followup_day",
+        "peak_il6_pg_ml",
+        "peak_il2_pg_ml",
+        "peak_il10_pg_ml",
+        "peak_tnfa_pg_ml",
+        "peak_ifng_pg_ml",
+        "peak_crp_mg_l",
+        "peak_ferritin_ng_ml",
+        "peak_cart_copies_per_ug",
+    ]
     patients = next(t for t in TABLES if t.name == "patients")
     assert [c for c in named if c not in patients.column_names] == []
 
