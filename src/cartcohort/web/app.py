@@ -40,7 +40,13 @@ from starlette.templating import Jinja2Templates
 
 from cartcohort import __version__
 from cartcohort.render.format import round_significant
-from cartcohort.web import routes_analysis, routes_calculators, routes_cohort, routes_mapping
+from cartcohort.web import (
+    routes_analysis,
+    routes_assay,
+    routes_calculators,
+    routes_cohort,
+    routes_mapping,
+)
 from cartcohort.web._common import WebConfig, error_page, render, session_of
 from cartcohort.web._sessions import COOKIE, SessionStore
 
@@ -354,6 +360,7 @@ def create_app(
         *routes_mapping.ROUTES,
         *routes_analysis.ROUTES,
         *routes_calculators.ROUTES,
+        *routes_assay.ROUTES,
         Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
     ]
     app = Starlette(

@@ -599,3 +599,28 @@ def test_analysis_page_says_which_analyses_the_cohort_allows_before_running(
     assert "On this cohort:" in page
     assert "will be skipped" in page
     assert "needs" in page
+
+
+def test_assay_page_fits_curves_and_flags_out_of_range_values(client: TestClient) -> None:
+    from importlib.resources import files
+
+    assert client.get("/assay").status_code == 200
+    plate = (files("cartcohort.assay") / "example" / "cba_plate.csv").read_bytes()
+    r = client.post(
+        "/assay",
+        data={"kind": "immunoassay"},
+        files={"file": ("my plate.csv", plate, "text/csv")},
+    )
+    assert r.status_code == 200, r.text[:500]
+    assert r.text.count('alt="Standard curve SYN-CBA-01/') == 2  # one figure per fit
+    assert "below_fit" in r.text or "&lt;LLOQ" in r.text  # flagged, not extrapolated
+    assert 'download="labs.csv"' in r.text
+
+
+def test_assay_page_refuses_bad_input_with_a_message(client: TestClient) -> None:
+    r = client.post(
+        "/assay", data={"kind": "qpcr"}, files={"file": ("x.csv", b"a,b\n1,2\n", "text/csv")}
+    )
+    assert r.status_code == 400
+    assert "signal" in r.text
+    assert "Traceback" not in r.text
