@@ -21,23 +21,16 @@ import numpy as np
 import pandas as pd
 
 from cartcohort.derive.dates import DAYS_PER_MONTH
-from cartcohort.render.figures._style import GREY, Width, palette, style_axes, style_context
+from cartcohort.render.figures._style import Width, palette, style_axes, style_context
 from cartcohort.render.figures.km import (
     _MAX_TICKS,
     TestResultLike,
     TimeUnit,
-    _draw_header,
-    _draw_risk_table,
-    _fit_header,
-    _format_time_axis,
+    _finish,
     _group_display,
     _header_lines,
     _layout,
-    _percent_axis,
-    _to_days,
-    _to_unit,
     landmark_label,
-    risk_table_frame,
     test_label,
     time_ticks,
 )
@@ -270,39 +263,23 @@ def plot_cumulative_incidence(  # noqa: C901
                         linestyle="--",
                         zorder=2,
                     )
-        for t in landmarks or []:
-            ax.axvline(_to_unit(float(t), time_unit), color=GREY, linestyle=":", linewidth=0.8)
-        _percent_axis(ax, ylabel, width)
-        _format_time_axis(
+        _finish(
+            lay,
             ax,
-            ticks,
+            landmarks=landmarks,
+            ticks=ticks,
             time_unit=time_unit,
             width=width,
+            ylabel=ylabel,
             xlabel=xlabel,
-            x_max=_to_unit(last_time, time_unit),
-            origin=time_origin,
+            last_time=last_time,
+            time_origin=time_origin,
+            header=(handles, legend_labels, ncols, test_text, title),
+            at_risk=at_risk,
+            groups=list(at_risk.groups) if at_risk is not None else [],
+            labels=labels if len(groups) > 1 else ["All"],
+            colors=colors,
         )
-        _draw_header(
-            lay.header,
-            handles,
-            legend_labels,
-            ncols=ncols,
-            test_text=test_text,
-            width=width,
-            title=title,
-        )
-        if lay.table is not None and at_risk is not None:
-            frame = risk_table_frame(at_risk, _to_days(ticks, time_unit))
-            _draw_risk_table(
-                lay.table,
-                frame,
-                groups=list(at_risk.groups),
-                labels=labels if len(groups) > 1 else ["All"],
-                colors=colors,
-                x_display=ticks,
-                width=width,
-            )
-        _fit_header(lay)
     return lay.fig
 
 

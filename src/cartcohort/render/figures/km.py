@@ -328,6 +328,60 @@ def _fit_header(lay: _Layout) -> None:
     gs.set_height_ratios([need, *inner[1:]])
 
 
+def _finish(
+    lay: _Layout,
+    ax: Axes,
+    *,
+    landmarks: Sequence[float] | None,
+    ticks: FloatArray,
+    time_unit: TimeUnit,
+    width: Width,
+    ylabel: str,
+    xlabel: str | None,
+    last_time: float,
+    time_origin: str,
+    header: tuple[Sequence[Line2D], Sequence[str], int, str | None, str | None],
+    at_risk: KaplanMeierResult | None,
+    groups: Sequence[object],
+    labels: Sequence[str],
+    colors: Sequence[str],
+) -> None:
+    """Landmark lines, axes, header and number-at-risk table: the end of every curve figure."""
+    for t in landmarks or []:
+        ax.axvline(_to_unit(float(t), time_unit), color=GREY, linestyle=":", linewidth=0.8)
+    _percent_axis(ax, ylabel, width)
+    _format_time_axis(
+        ax,
+        ticks,
+        time_unit=time_unit,
+        width=width,
+        xlabel=xlabel,
+        x_max=_to_unit(last_time, time_unit),
+        origin=time_origin,
+    )
+    handles, legend_labels, ncols, test_text, title = header
+    _draw_header(
+        lay.header,
+        handles,
+        legend_labels,
+        ncols=ncols,
+        test_text=test_text,
+        width=width,
+        title=title,
+    )
+    if lay.table is not None and at_risk is not None:
+        _draw_risk_table(
+            lay.table,
+            risk_table_frame(at_risk, _to_days(ticks, time_unit)),
+            groups=groups,
+            labels=labels,
+            colors=colors,
+            x_display=ticks,
+            width=width,
+        )
+    _fit_header(lay)
+
+
 def _row_axes(lay: _Layout) -> list[Axes]:
     return [lay.header, lay.main, *([lay.table] if lay.table is not None else [])]
 
@@ -613,39 +667,23 @@ def plot_survival(
                     mx = _to_unit(m, time_unit)
                     ax.plot([mx, mx], [0, 0.5], linestyle="--", linewidth=0.7, color=color)
                     ax.plot([0, mx], [0.5, 0.5], linestyle="--", linewidth=0.7, color=GREY)
-        for t in landmarks or []:
-            ax.axvline(_to_unit(float(t), time_unit), color=GREY, linestyle=":", linewidth=0.8)
-        _percent_axis(ax, ylabel, width)
-        _format_time_axis(
+        _finish(
+            lay,
             ax,
-            ticks,
+            landmarks=landmarks,
+            ticks=ticks,
             time_unit=time_unit,
             width=width,
+            ylabel=ylabel,
             xlabel=xlabel,
-            x_max=_to_unit(last_time, time_unit),
-            origin=time_origin,
+            last_time=last_time,
+            time_origin=time_origin,
+            header=(handles, legend_labels, ncols, test_text, title),
+            at_risk=km_result if lay.table is not None else None,
+            groups=groups,
+            labels=labels if len(groups) > 1 else ["All"],
+            colors=colors,
         )
-        _draw_header(
-            lay.header,
-            handles,
-            legend_labels,
-            ncols=ncols,
-            test_text=test_text,
-            width=width,
-            title=title,
-        )
-        if lay.table is not None:
-            frame = risk_table_frame(km_result, _to_days(ticks, time_unit))
-            _draw_risk_table(
-                lay.table,
-                frame,
-                groups=groups,
-                labels=labels if len(groups) > 1 else ["All"],
-                colors=colors,
-                x_display=ticks,
-                width=width,
-            )
-        _fit_header(lay)
     return lay.fig
 
 
