@@ -29,6 +29,7 @@ The Newton-Raphson iteration follows R survival 3.5-3 ``coxfit6.c`` (see
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -277,6 +278,17 @@ class NewtonFit:
     initial: Evaluation
 
 
+def _relative_change(old: float, new: float) -> float:
+    """``|1 - old/new|``, R's convergence criterion; 0 when the two are equal (a partial
+    log-likelihood of exactly 0, where each event is alone in its risk set, would
+    otherwise divide by zero) and infinite when only ``new`` is 0."""
+    if new == old:
+        return 0.0
+    if new == 0.0:
+        return math.inf
+    return abs(1.0 - old / new)
+
+
 def _finite(ev: Evaluation) -> bool:
     return bool(
         np.isfinite(ev.loglik)
@@ -306,7 +318,7 @@ def newton_raphson(engine: CoxEngine, *, eps: float, iter_max: int) -> NewtonFit
     for iteration in range(1, iter_max + 1):
         ev = engine.evaluate(newbeta)
         finite = _finite(ev)
-        if finite and abs(1.0 - best / ev.loglik) <= eps:
+        if finite and _relative_change(best, ev.loglik) <= eps:
             return NewtonFit(
                 beta=newbeta,
                 loglik_null=first.loglik,
