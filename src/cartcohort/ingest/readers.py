@@ -658,6 +658,18 @@ def _read_csv(
             table=table,
         )
     delimiter = _sniff_delimiter(text)
+    decimal: Literal[".", ","] = "," if delimiter == ";" else "."
+    where = _Where(file=display, table=table, kind="csv")
+    fast = _read_plain_csv(
+        text,
+        delimiter,
+        where,
+        log,
+        decimal=decimal,
+        mapping=mapping.for_table(table) if mapping else None,
+    )
+    if fast is not None:
+        return fast, data
     try:
         records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as exc:
@@ -672,8 +684,6 @@ def _read_csv(
         return None, data
     grid: list[Sequence[str | None]] = records  # type: ignore[assignment]
     numbers = list(range(1, len(records) + 1))
-    decimal: Literal[".", ","] = "," if delimiter == ";" else "."
-    where = _Where(file=display, table=table, kind="csv")
     raw = _table_from_grid(
         grid,
         numbers,
@@ -686,6 +696,67 @@ def _read_csv(
     if raw is not None and n_lines > len(records):  # some record spans several lines
         _warn_multiline(raw, log)
     return raw, data
+
+
+def _read_plain_csv(
+    text: str,
+    delimiter: str,
+    where: _Where,
+    log: _Log,
+    *,
+    decimal: Literal[".", ","],
+    mapping: TableMapping | None,
+) -> RawTable | None:
+    """The fast path for a plain CSV, or ``None`` when the general reader must be used.
+
+    Python's ``csv`` module and the per-row checks of :func:`_table_from_grid` cost about
+    5 s per million rows; pandas' C parser reads the same text in a tenth of that. It is
+    used only where both must agree on every cell: no double quote anywhere in the file
+    (so no quoted delimiters, quoted line breaks or escaped quotes), a non-blank header,
+    and no row that is blank, shorter or longer than the header. Anything else returns
+    ``None`` (the C parser raises on a longer row and pads a shorter one, which the
+    delimiter count shows; blank rows read as all-empty), and the general reader reads
+    the file and reports each such row. Cells are kept verbatim as text, as the general
+    reader keeps them.
+    """
+    if '"' in text:
+        return None
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=delimiter,
+            header=None,
+            dtype=str,
+            na_filter=False,
+            skip_blank_lines=False,
+            quoting=csv.QUOTE_NONE,
+            engine="c",
+            low_memory=False,
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
+        return None
+    # without quotes every delimiter separates two fields, so a file of rows as wide as its
+    # header has exactly (width - 1) delimiters per row; a short row (which the C parser
+    # pads) makes the count smaller
+    if frame.empty or text.count(delimiter) != (frame.shape[1] - 1) * len(frame):
+        return None
+    values = [frame[c].to_numpy(dtype=object) for c in frame.columns]
+    header = [str(v[0]).strip() for v in values]
+    if not any(header):
+        return None
+    columns = [missing_to_none(v[1:]) for v in values]
+    # blank rows: every cell empty or white space (such cells are None after
+    # missing_to_none, as are missing tokens such as "NA", hence the second look)
+    rows = np.arange(len(frame) - 1)
+    for column, raw in zip(columns, values, strict=True):
+        rows = rows[pd.isna(column[rows])]
+        rows = rows[[not str(v).strip() for v in raw[1:][rows]]] if rows.size else rows
+        if not rows.size:
+            break
+    if rows.size:
+        return None
+    numbers = tuple(range(2, len(frame) + 1))
+    return _build_table(header, columns, numbers, where, log, decimal=decimal, mapping=mapping)
 
 
 def _warn_multiline(raw: RawTable, log: _Log) -> None:
