@@ -64,6 +64,15 @@ class Column:
     maximum: float | None = None
     soft_maximum: float | None = None
     required: bool = False
+    label: str | None = None
+
+    @property
+    def title(self) -> str:
+        """Axis or table title: the display label with its unit ("Peak IL-6 (pg/mL)"), or
+        the name with spaces when the column has no label."""
+        if self.label is None:
+            return self.name.replace("_", " ")
+        return f"{self.label} ({self.unit})" if self.unit else self.label
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -415,7 +424,7 @@ def _pct(name: str, description: str) -> Column:
     )
 
 
-def _peak(name: str, label: str, unit: str, soft_max: float) -> Column:
+def _peak(name: str, label: str, unit: str, soft_max: float, *, short: str) -> Column:
     return Column(
         name=name,
         type="number",
@@ -423,6 +432,7 @@ def _peak(name: str, label: str, unit: str, soft_max: float) -> Column:
         minimum=0,
         soft_maximum=soft_max,
         description=f"Peak {label} after infusion.",
+        label=f"Peak {short}",
     )
 
 
@@ -470,6 +480,7 @@ PATIENTS = Table(
         Column(name="sex", type="category", allowed=SEX, description="Sex: M or F."),
         Column(
             name="age_years",
+            label="Age",
             type="number",
             unit="years",
             minimum=0,
@@ -538,6 +549,7 @@ PATIENTS = Table(
         ),
         Column(
             name="crs_grade",
+            label="CRS grade",
             type="integer",
             minimum=0,
             maximum=5,
@@ -552,6 +564,7 @@ PATIENTS = Table(
         _day("crs_onset_day", "Day of CRS onset."),
         Column(
             name="icans_grade",
+            label="ICANS grade",
             type="integer",
             minimum=0,
             maximum=5,
@@ -579,20 +592,21 @@ PATIENTS = Table(
             name="death_cause", type="string", description="Cause of death, e.g. 'relapse', 'CRS'."
         ),
         _day("last_followup_day", "Last day the patient was known alive (or day of death)."),
-        _peak("peak_il6_pg_ml", "IL-6", "pg/mL", 1e6),
-        _peak("peak_il2_pg_ml", "IL-2", "pg/mL", 1e6),
-        _peak("peak_il10_pg_ml", "IL-10", "pg/mL", 1e6),
-        _peak("peak_tnfa_pg_ml", "TNF-α", "pg/mL", 1e6),
-        _peak("peak_ifng_pg_ml", "IFN-γ", "pg/mL", 1e6),
-        _peak("peak_crp_mg_l", "CRP", "mg/L", 1000),
-        _peak("peak_ferritin_ng_ml", "ferritin", "ng/mL", 1e6),
-        _peak("peak_il8_pg_ml", "IL-8", "pg/mL", 1e6),
-        _peak("peak_il2r_u_ml", "soluble IL-2 receptor (sIL-2R)", "U/mL", 1e6),
+        _peak("peak_il6_pg_ml", "IL-6", "pg/mL", 1e6, short="IL-6"),
+        _peak("peak_il2_pg_ml", "IL-2", "pg/mL", 1e6, short="IL-2"),
+        _peak("peak_il10_pg_ml", "IL-10", "pg/mL", 1e6, short="IL-10"),
+        _peak("peak_tnfa_pg_ml", "TNF-α", "pg/mL", 1e6, short="TNF-α"),
+        _peak("peak_ifng_pg_ml", "IFN-γ", "pg/mL", 1e6, short="IFN-γ"),
+        _peak("peak_crp_mg_l", "CRP", "mg/L", 1000, short="CRP"),
+        _peak("peak_ferritin_ng_ml", "ferritin", "ng/mL", 1e6, short="ferritin"),
+        _peak("peak_il8_pg_ml", "IL-8", "pg/mL", 1e6, short="IL-8"),
+        _peak("peak_il2r_u_ml", "soluble IL-2 receptor (sIL-2R)", "U/mL", 1e6, short="sIL-2R"),
         _peak(
             "peak_cart_copies_per_ug",
             "CAR-T expansion (transgene copies/µg DNA)",
             "copies/µg DNA",
             1e8,
+            short="CAR-T expansion",
         ),
     ),
 )

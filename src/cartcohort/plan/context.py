@@ -18,7 +18,10 @@ from cartcohort.ard import FlowStep
 from cartcohort.derive.dataset import AnalysisDataset
 from cartcohort.errors import PlanError
 from cartcohort.model.cohort import Cohort
+from cartcohort.model.standard import PATIENTS
 from cartcohort.plan.schema import Filter, Group, Plan
+
+_PATIENT_COLUMNS = frozenset(c.name for c in PATIENTS.columns)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -44,8 +47,13 @@ class Context:
         return name in self.patients.columns and bool(self.patients[name].notna().any())
 
     def title_of(self, name: str) -> str:
-        """Display title of a group or column."""
-        return self.group_titles.get(name, name.replace("_", " "))
+        """Display title of a group or column: the plan's title of a group, else the data
+        standard's label with its unit ("Peak IL-6 (pg/mL)"), else the name with spaces."""
+        if name in self.group_titles:
+            return self.group_titles[name]
+        if name in _PATIENT_COLUMNS:
+            return PATIENTS.column(name).title
+        return name.replace("_", " ")
 
 
 def _filter_mask(frame: pd.DataFrame, f: Filter) -> tuple[pd.Series, str]:

@@ -14,11 +14,14 @@ only to reproduce the paper.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 
 from cartcohort.analyse._results import MethodInfo
 from cartcohort.analyse.compare import TTestResult, t_test
+from cartcohort.model.standard import ANALYTE_BY_NAME
 from cartcohort.plan.analyses._common import (
     Ard,
     Skip,
@@ -55,7 +58,9 @@ def _long(spec: Dynamics, ctx: Context) -> tuple[pd.DataFrame, str]:
             msg = f"the labs table has no {spec.analyte!r} values"
             raise Skip(msg)
         unit = str(frame["unit"].dropna().iloc[0]) if frame["unit"].notna().any() else ""
-        label = f"{spec.analyte} ({unit})" if unit else spec.analyte
+        known = ANALYTE_BY_NAME.get(spec.analyte)
+        name = known.label if known is not None else spec.analyte
+        label = f"{name} ({unit})" if unit else name
     lo, hi = spec.days
     frame = frame[(frame["day"] >= lo) & (frame["day"] <= hi)]
     long = frame.loc[:, ["patient_id", "day", "value"]].astype({"value": "float64"})
@@ -146,8 +151,15 @@ def run(spec: Dynamics, ctx: Context) -> AnalysisOutput:
         name=f"{spec.id}_dynamics",
         caption=f"{spec.title}: {'mean ± SEM' if spec.stat == 'mean_sem' else 'median (IQR)'} "
         "per sampling day (log scale; ▽ = at or below the axis floor).",
-        draw=lambda: plot_dynamics(
-            long, value="value", day="day", by=spec.by, stat=spec.stat, min_n=MIN_N, ylabel=label
+        draw=partial(
+            plot_dynamics,
+            long,
+            value="value",
+            day="day",
+            by=spec.by,
+            stat=spec.stat,
+            min_n=MIN_N,
+            ylabel=label,
         ),
     )
     return AnalysisOutput(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 
@@ -105,12 +107,15 @@ def run_proportions(spec: CompareProportions, ctx: Context) -> AnalysisOutput:
             FigureOutput(
                 name=f"{spec.id}_bars",
                 caption=f"{spec.title}.",
-                draw=lambda: plot_stacked_bars(
+                draw=partial(
+                    plot_stacked_bars,
                     data.assign(**{spec.outcome: outcome.to_numpy()}),
                     by=spec.by,
                     category=spec.outcome,
                     order=categories,
                     test=test,
+                    legend_title=ctx.title_of(spec.outcome),
+                    xlabel=ctx.title_of(spec.by),
                 ),
             ),
         )
@@ -190,8 +195,14 @@ def run_values(spec: CompareValues, ctx: Context) -> AnalysisOutput:
             FigureOutput(
                 name=f"{spec.id}_dots",
                 caption=f"{spec.title}: each dot a patient; mean ± SD.",
-                draw=lambda: plot_group_values(
-                    data, value=spec.value, by=spec.by, test=test, log=spec.log_scale
+                draw=partial(
+                    plot_group_values,
+                    data,
+                    value=spec.value,
+                    by=spec.by,
+                    test=test,
+                    log=spec.log_scale,
+                    ylabel=ctx.title_of(spec.value),
                 ),
             ),
         )

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
-from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
+from matplotlib.ticker import NullLocator
 
 from cartcohort.analyse._data import group_levels
 from cartcohort.render.figures._style import (
@@ -33,11 +33,11 @@ from cartcohort.render.figures._style import (
     Width,
     figure,
     font_sizes,
+    log_y_axis,
     palette,
     style_axes,
     style_context,
 )
-from cartcohort.render.figures.groups import _log_label
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -230,9 +230,7 @@ def plot_dynamics(  # noqa: C901 - one figure, many documented options
             handles.append((line, f"{label} (n ≤ {n_max})"))
         if log:
             assert floor is not None
-            ax.set_yscale("log")
-            ax.yaxis.set_major_locator(LogLocator(base=10))
-            ax.yaxis.set_major_formatter(FuncFormatter(_log_label))
+            log_y_axis(ax)
             if truncated or floor_given:
                 ax.axhline(floor, color=GREY, linestyle=":", linewidth=0.7, zorder=1)
             ax.set_ylim(bottom=floor / 1.6)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter, LogLocator
+from matplotlib.ticker import FuncFormatter
 
 from cartcohort.analyse._data import group_levels
 from cartcohort.render.figures._style import (
@@ -27,10 +27,13 @@ from cartcohort.render.figures._style import (
     Width,
     figure,
     font_sizes,
+    log_y_axis,
     palette,
     sequential,
     style_axes,
     style_context,
+    width_inches,
+    wrap_tick_label,
 )
 from cartcohort.render.figures.km import TestResultLike, test_label
 from cartcohort.render.format import round_half_up
@@ -127,6 +130,14 @@ def _jitter(n: int, seed: int) -> np.ndarray:
     """Deterministic horizontal offsets in [-0.18, 0.18] (fixed seed: same figure every run)."""
     rng = np.random.default_rng(seed)
     return rng.uniform(-0.18, 0.18, size=n)
+
+
+def _tick_text(name: str, n: int, slots: int, width: Width, reserved: float = 0.6) -> str:
+    """Group label wrapped to its slot of the x axis, with the group size underneath
+    ("(n = 21)", or "n=21" when the slots are too narrow for the long form)."""
+    wrapped = wrap_tick_label(name, slots=slots, width=width, reserved=reserved)
+    narrow = max(width_inches(width) - reserved, 0.5) / max(slots, 1) < 0.5
+    return f"{wrapped}\nn={n}" if narrow else f"{wrapped}\n(n = {n})"
 
 
 def _test_title(ax: Axes, test: TestResultLike | None, sizes: dict[str, float]) -> None:
@@ -253,16 +264,14 @@ def plot_group_values(
                     capprops={"linewidth": 0.9},
                     manage_ticks=False,
                 )
-            label = f"{names.get(level, str(level))}\n(n = {int(s['n'])})"
+            label = _tick_text(names.get(level, str(level)), int(s["n"]), len(levels), width)
             if log and s["n_missing"]:
                 label += f"\n{int(s['n_missing'])} ≤ 0 or missing"
             ticklabels.append(label)
         ax.set_xticks(range(len(levels)), labels=ticklabels)
         ax.set_xlim(-0.6, len(levels) - 0.4)
         if log:
-            ax.set_yscale("log")
-            ax.yaxis.set_major_locator(LogLocator(base=10))
-            ax.yaxis.set_major_formatter(FuncFormatter(_log_label))
+            log_y_axis(ax)
         ax.set_ylabel(ylabel or value, fontfamily=FONT_FAMILY)
         ax.tick_params(axis="x", length=0)
         _test_title(ax, test, sizes)
@@ -273,18 +282,6 @@ def plot_group_values(
         if title:
             fig.suptitle(title, x=0.02, ha="left", fontsize=sizes["title"], fontweight="bold")
     return fig
-
-
-def _log_label(v: float, _pos: int) -> str:
-    """1, 10, 100, 1000, 10⁴ ...: plain numbers up to 1000, powers of ten beyond."""
-    if v <= 0:
-        return ""
-    exp = math.log10(v)
-    if abs(exp - round(exp)) > 1e-9:
-        return ""
-    if -2 <= exp <= 3:
-        return f"{v:g}"
-    return f"$10^{{{round(exp)}}}$"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -454,7 +451,9 @@ def plot_stacked_bars(
         first = counts.drop_duplicates("group").set_index("group").loc[groups]
         ticklabels = []
         for g, row in first.iterrows():
-            text = f"{grp_names.get(g, str(g))}\n(n = {int(row['group_n'])})"
+            text = _tick_text(
+                grp_names.get(g, str(g)), int(row["group_n"]), len(groups), width, reserved=1.6
+            )
             if row["n_missing"]:
                 text += f"\n{int(row['n_missing'])} missing"
             ticklabels.append(text)

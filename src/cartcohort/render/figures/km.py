@@ -24,7 +24,7 @@ import numpy.typing as npt
 import pandas as pd
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter
-from matplotlib.transforms import Bbox, blended_transform_factory
+from matplotlib.transforms import blended_transform_factory
 
 from cartcohort.derive.dates import DAYS_PER_MONTH, DAYS_PER_YEAR
 from cartcohort.render.figures._style import (
@@ -203,6 +203,12 @@ class _Layout:
     table: Axes | None
 
 
+#: Height ratio of the header row (its content is laid out as margin, see ``_layout``):
+#: small next to the curves' 2-2.7, but not tiny: at 1e-3 the constrained-layout solver
+#: (kiwisolver, C++) aborted the whole process on about one figure in ten.
+_HEADER_RATIO = 0.05
+
+
 def _legend_budget(width: Width) -> int:
     """Characters of legend text that fit on one header line."""
     return 42 if width == "single" else 95
@@ -247,7 +253,11 @@ def _layout(
         main_h = max(height - (total - main_h), 0.8)
         total = height
     fig = figure(width, total)
-    ratios = [header_h, main_h] + ([table_h] if n_table_rows else [])
+    # The header row is all margin: its legend and test text hang below the (near-zero
+    # height) header axes, and constrained layout makes room for them when it lays out
+    # the figure, so the header takes exactly the height of its content without a
+    # separate measuring pass. Its estimated height stays in the figure's total height.
+    ratios = [_HEADER_RATIO, main_h] + ([table_h] if n_table_rows else [])
     gs = fig.add_gridspec(len(ratios), 1, height_ratios=ratios)
     header = fig.add_subplot(gs[0])
     header.set_axis_off()
@@ -305,29 +315,6 @@ def _draw_header(
         ax.set_title(title, loc="left", fontsize=sizes["title"], fontweight="bold", pad=4)
 
 
-def _fit_header(lay: _Layout) -> None:
-    """Shrink (or grow) the header row to its content, measured after a layout pass."""
-    fig, header = lay.fig, lay.header
-    fig.draw_without_rendering()
-    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
-    artists = [*header.texts, *([header.title] if header.title.get_text() else [])]
-    boxes = [a.get_window_extent(renderer) for a in artists]
-    legend = header.get_legend()
-    if legend is not None:
-        boxes.append(legend.get_window_extent(renderer))
-    if not boxes:
-        return
-    content = Bbox.union(boxes)
-    top = header.get_window_extent(renderer).y1
-    need = (top - content.y0) / fig.dpi + 0.04
-    spec = header.get_subplotspec()
-    if spec is None:
-        return
-    gs = spec.get_gridspec()
-    inner = [ax.get_position().height * fig.get_figheight() for ax in _row_axes(lay)]
-    gs.set_height_ratios([need, *inner[1:]])
-
-
 def _finish(
     lay: _Layout,
     ax: Axes,
@@ -379,11 +366,6 @@ def _finish(
             x_display=ticks,
             width=width,
         )
-    _fit_header(lay)
-
-
-def _row_axes(lay: _Layout) -> list[Axes]:
-    return [lay.header, lay.main, *([lay.table] if lay.table is not None else [])]
 
 
 def _months_to_days(m: FloatArray) -> FloatArray:
@@ -424,7 +406,7 @@ def _format_time_axis(
             pad=1.0,
             labelfontfamily=FONT_FAMILY,
         )
-        sec.spines["bottom"].set_position(("outward", sizes["small"] + 4.0))
+        sec.spines["bottom"].set_position(("outward", sizes["small"] + 5.5))
         sec.spines["bottom"].set_visible(False)
         sec.set_xlabel(label, fontsize=sizes["text"], fontfamily=FONT_FAMILY, labelpad=3.0)
     else:
