@@ -14,8 +14,9 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -197,30 +198,43 @@ def schema(
 
 
 class _Progress:
-    """A progress bar on a terminal; one plain line per step otherwise (CI, pipes)."""
+    """A progress bar on a terminal; one plain line per step otherwise (CI, pipes).
+
+    The bar starts with the first step, not when it is made: ``cartcohort report`` forks
+    its figure workers in between, and a process should not fork while the bar's refresh
+    thread runs. ``total`` can grow (figures are counted as their plans finish).
+    """
 
     def __init__(self, total: int) -> None:
-        self._bar = None
-        self._task = None
-        if sys.stderr.isatty():
-            try:
-                from rich.console import Console
-                from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-            except ImportError:  # typer without rich: plain lines
-                return
-            self._bar = Progress(
-                TextColumn("{task.description:<48.48}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                console=Console(stderr=True),
-                transient=True,
-            )
-            self._bar.start()
-            self._task = self._bar.add_task("", total=total)
+        self._bar: Any = None  # rich.progress.Progress once started
+        self._task: Any = None
+        self.total = total
+        self._tty = sys.stderr.isatty()
 
-    def step(self, label: str) -> None:
+    def _start(self) -> None:
+        try:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+        except ImportError:  # typer without rich: plain lines
+            self._tty = False
+            return
+        self._bar = Progress(
+            TextColumn("{task.description:<48.48}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self._bar.start()
+        self._task = self._bar.add_task("", total=self.total)
+
+    def step(self, label: str, *, total: int | None = None) -> None:
+        if total is not None:
+            self.total = total
+        if self._tty and self._bar is None:
+            self._start()
         if self._bar is not None and self._task is not None:
-            self._bar.update(self._task, description=label, advance=1)
+            self._bar.update(self._task, description=label, advance=1, total=self.total)
         else:
             _echo_err(f"  {label}")
 
@@ -307,32 +321,35 @@ def report(
     assays += [_quantify(p, "immunoassay", None) for p in immunoassay or ()]
 
     from cartcohort.derive.dataset import derive
+    from cartcohort.plan.outputs import PlanResult
     from cartcohort.plan.run import run_plan
     from cartcohort.render.report import chromium_available, write_report
-    from cartcohort.render.report.build import count_figures
 
     dataset = derive(cohort)
     n_analyses = sum(len(p.analyses) for p in plans)
-    progress = _Progress(total=n_analyses + 1)
-    try:
-        results = []
+    progress = _Progress(total=n_analyses)
+    results: list[PlanResult] = []
+
+    def run_all() -> Iterator[PlanResult]:
+        # lazy: write_report draws a plan's figures while the next plan runs
         for spec in plans:
 
             def step(analysis: str, _i: int, _n: int, name: str = spec.name) -> None:
                 progress.step(f"{name}: {analysis}")
 
             results.append(run_plan(spec, cohort, dataset=dataset, progress=step))
-        progress.stop()
-        progress = _Progress(total=count_figures(results))
+            yield results[-1]
+
+    try:
         html = write_report(
-            results,
+            run_all(),
             out,
             validation=validation,
             dataset=dataset,
             cohort=cohort,
             assays=assays,
             pdf=False,
-            progress=lambda label, _i, _n: progress.step(f"figure {label}"),
+            progress=lambda label, _i, n: progress.step(f"figure {label}", total=n_analyses + n),
         )
     finally:
         progress.stop()

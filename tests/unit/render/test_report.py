@@ -110,7 +110,7 @@ def test_html_is_self_contained(report: tuple[Path, list[PlanResult], list[str]]
     text = report[0].read_text(encoding="utf-8")
     assert "<script" not in text
     assert not re.search(r"""(?:src|href)=["'](?:https?:|//|file:)""", text)
-    assert text.count('src="data:image/png;base64,') == 3  # flow, bars, KM
+    assert text.count('src="data:image/svg+xml;base64,') == 3  # flow, bars, KM
 
 
 def test_results_json_shape_and_precision(report: tuple[Path, list[PlanResult], list[str]]) -> None:

@@ -8,6 +8,8 @@ from response). ``1 - KM`` would overstate relapse when non-relapse deaths are c
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 
@@ -101,7 +103,8 @@ def run(spec: CumulativeIncidence, ctx: Context) -> AnalysisOutput:
             f"{CAUSES.get(spec.endpoint, {}).get(1, 'the event')} (solid) with the "
             "competing event (dashed); Gray's test."
         ),
-        draw=lambda: plot_cumulative_incidence(
+        draw=partial(
+            plot_cumulative_incidence,
             cif,
             cause=1,
             at_risk=at_risk,

@@ -8,6 +8,8 @@ plot then uses log axes.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -141,7 +143,7 @@ def run(spec: Correlation, ctx: Context) -> AnalysisOutput:
             FigureOutput(
                 name=f"{spec.id}_scatter",
                 caption=f"{spec.title}.",
-                draw=lambda: _plot(complete, spec, result),
+                draw=partial(_plot, complete, spec, result),
             ),
         ),
         methods=(result.method,),

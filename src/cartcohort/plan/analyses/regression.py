@@ -24,6 +24,7 @@ the multivariable model gives a warning (Peduzzi et al. 1995/1996).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -330,7 +331,7 @@ def _output(spec: Spec, fits: _Fits, effect: str, caption: str) -> AnalysisOutpu
                 name=f"{spec.id}_forest",
                 caption=f"{spec.title}: {which} {'hazard' if effect == 'hr' else 'odds'} "
                 "ratios with 95 % CI.",
-                draw=lambda: plot_forest(shown, effect="hr" if effect == "hr" else "or"),
+                draw=partial(plot_forest, shown, effect="hr" if effect == "hr" else "or"),
             ),
         )
     models = [*fits.univariable.values(), *([fits.multivariable] if fits.multivariable else [])]

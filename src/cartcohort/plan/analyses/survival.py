@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import pandas as pd
 
 from cartcohort.analyse.km import kaplan_meier, median_follow_up
@@ -75,7 +77,8 @@ def run(spec: Survival, ctx: Context) -> AnalysisOutput:
     figure = FigureOutput(
         name=f"{spec.id}_km",
         caption=f"{spec.title}: Kaplan–Meier estimates (numbers at risk below).",
-        draw=lambda: plot_survival(
+        draw=partial(
+            plot_survival,
             km,
             test=test,
             landmarks=spec.landmarks_days or None,

@@ -10,6 +10,8 @@ silent subset.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -19,6 +21,9 @@ from cartcohort.plan.context import Context
 from cartcohort.plan.outputs import AnalysisOutput, FigureOutput, TableOutput
 from cartcohort.plan.schema import Swimmer
 from cartcohort.render.figures.swimmer import plot_swimmer, swimmer_frame
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def _optional(ctx: Context, name: str) -> pd.DataFrame | None:
@@ -103,6 +108,32 @@ def run(spec: Swimmer, ctx: Context) -> AnalysisOutput:
     )
 
 
+@dataclass(frozen=True)
+class _SwimmerPage:
+    """Draws one page of the swimmer plot; a picklable callable, so that the report can
+    draw it in another process. The page's rows are picked when it is drawn, so pages
+    that are never drawn (a listing of 10,000 patients) cost nothing."""
+
+    patients: pd.DataFrame
+    keep: frozenset[object]
+    events: pd.DataFrame | None
+    infusions: pd.DataFrame | None
+    marrow: pd.DataFrame | None
+    max_patients: int
+
+    def _rows(self, frame: pd.DataFrame | None) -> pd.DataFrame | None:
+        return None if frame is None else frame[frame["patient_id"].isin(self.keep)]
+
+    def __call__(self) -> Figure:
+        return plot_swimmer(
+            self.patients,
+            self._rows(self.events),
+            self._rows(self.infusions),
+            self._rows(self.marrow),
+            max_patients=self.max_patients,
+        )
+
+
 def _figure(
     spec: Swimmer,
     ctx: Context,
@@ -113,19 +144,13 @@ def _figure(
     infusions: pd.DataFrame | None,
     marrow: pd.DataFrame | None,
 ) -> FigureOutput:
-    keep = set(ids)
-
-    def sub(frame: pd.DataFrame | None) -> pd.DataFrame | None:
-        return None if frame is None else frame[frame["patient_id"].isin(keep)]
-
+    keep = frozenset(ids)
     patients = ctx.patients[ctx.patients["patient_id"].isin(keep)]
     suffix = f" (page {page + 1} of {pages})" if pages > 1 else ""
     return FigureOutput(
         name=f"{spec.id}_swimmer" + (f"_{page + 1}" if pages > 1 else ""),
         caption=f"{spec.title}{suffix}: one lane per patient, longest follow-up first.",
-        draw=lambda: plot_swimmer(
-            patients, sub(events), sub(infusions), sub(marrow), max_patients=spec.max_patients
-        ),
+        draw=_SwimmerPage(patients, keep, events, infusions, marrow, spec.max_patients),
     )
 
 

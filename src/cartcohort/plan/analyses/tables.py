@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from functools import partial
 from typing import Any, Protocol
 
 import numpy as np
@@ -401,7 +402,8 @@ def run_distribution(spec: Distribution, ctx: Context) -> AnalysisOutput:
     figure = FigureOutput(
         name=f"{spec.id}_bars",
         caption=f"{spec.title}.",
-        draw=lambda: plot_stacked_bars(
+        draw=partial(
+            plot_stacked_bars,
             data,
             by=spec.by,
             category=spec.category,
@@ -690,8 +692,8 @@ def run_infusion_comparison(spec: InfusionComparison, ctx: Context) -> AnalysisO
             name=f"{spec.id}_peaks",
             caption=f"{spec.title}: peak CAR-T level (Cmax) after each infusion, patients with "
             "more than one infusion.",
-            draw=lambda: plot_group_values(
-                multi, value="cmax", by="infusion", log=True, ylabel="Cmax"
+            draw=partial(
+                plot_group_values, multi, value="cmax", by="infusion", log=True, ylabel="Cmax"
             ),
         )
     ]
@@ -700,7 +702,8 @@ def run_infusion_comparison(spec: InfusionComparison, ctx: Context) -> AnalysisO
             FigureOutput(
                 name=f"{spec.id}_curves",
                 caption=f"{spec.title}: CAR-T levels by days since each infusion (mean ± SEM).",
-                draw=lambda: plot_dynamics(
+                draw=partial(
+                    plot_dynamics,
                     curves,
                     value="value",
                     day="day_since",

@@ -27,11 +27,13 @@ import base64
 import json
 import math
 import os
+import pickle
 import re
 import shutil
 import subprocess
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from importlib import resources
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
@@ -475,19 +477,31 @@ class _FigureJob:
 
 def _render(job: _FigureJob) -> tuple[str, int] | str:
     """Draw, save (PNG + SVG) and encode one figure: ``(data URI, width)`` or a problem."""
+    return _draw_and_save(job.draw, job.view.name, job.stem)
+
+
+def _draw_and_save(draw: Callable[[], Figure], name: str, stem: Path) -> tuple[str, int] | str:
     try:
-        fig = job.draw()
+        fig = draw()
     except (CartcohortError, ValueError) as exc:
-        return f"Figure {job.view.name!r} could not be drawn: {exc}"
-    png = _write_figure(fig, job.stem)
-    # The 300-dpi raster is embedded (as a 256-colour PNG): it is what the figure tests look
-    # at, and text set as SVG paths at 72 dpi can land a fraction of a point differently.
-    data = base64.b64encode(png).decode("ascii")
-    return f"data:image/png;base64,{data}", round(fig.get_figwidth() * PX_PER_INCH)
+        return f"Figure {name!r} could not be drawn: {exc}"
+    svg = _write_figure(fig, stem)
+    # The SVG is embedded: sharp at any zoom and on any screen, vector in the PDF, about
+    # the size of a 256-colour copy of the 300-dpi PNG, and already written, so embedding
+    # it costs nothing (quantising and encoding a second PNG took a sixth of a figure's
+    # time). Text in the SVG is set as paths, so it looks the same on every machine.
+    data = base64.b64encode(svg).decode("ascii")
+    return f"data:image/svg+xml;base64,{data}", round(fig.get_figwidth() * PX_PER_INCH)
+
+
+def _render_payload(payload: bytes) -> tuple[str, int] | str:
+    """Worker side of :class:`_Rendering`: unpickle ``(draw, name, stem)`` and render it."""
+    draw, name, stem = pickle.loads(payload)  # our own payload, same program
+    return _draw_and_save(draw, name, stem)
 
 
 def _write_figure(fig: Figure, stem: Path) -> bytes:
-    """Write ``stem.png`` (300 dpi) and ``stem.svg`` in two drawing passes; return the embed.
+    """Write ``stem.png`` (300 dpi) and ``stem.svg`` in two drawing passes; return the SVG.
 
     Notes
     -----
@@ -523,84 +537,99 @@ def _write_figure(fig: Figure, stem: Path) -> bytes:
                 ax.set_position((round(x0, 9), round(y0, 9), round(w, 9), round(h, 9)))
         rgba = canvas.buffer_rgba()  # type: ignore[no-untyped-call]
         image = Image.frombuffer("RGBA", canvas.get_width_height(), rgba).convert("RGB")
-        image.save(stem.with_name(f"{stem.name}.png"), format="png", dpi=(PNG_DPI, PNG_DPI))
-        # the copy embedded in the HTML: 256 colours, a third of the size, same look
+        # zlib level 3: a quarter faster to encode than the default 6, files 10 % larger
+        image.save(
+            stem.with_name(f"{stem.name}.png"),
+            format="png",
+            dpi=(PNG_DPI, PNG_DPI),
+            compress_level=3,
+        )
         buffer = io.BytesIO()
-        palette = image.quantize(256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
-        # the octree averages white with its neighbours (254, 254, 254): the background
-        # would show as a faint grey box on the white page, so snap near-white to white
-        colours = palette.getpalette() or []
-        palette.putpalette([255 if min(colours[i - i % 3 : i - i % 3 + 3]) >= 250 else v
-                            for i, v in enumerate(colours)])  # fmt: skip
-        palette.save(buffer, format="png", dpi=(PNG_DPI, PNG_DPI))
-        png = buffer.getvalue()
         fig.savefig(
-            stem.with_name(f"{stem.name}.svg"),
+            buffer,
             format="svg",
             metadata={"Date": None, "Creator": None},
             facecolor="white",
         )
-    return png
-
-
-#: Jobs of the report being written, read by forked worker processes.
-_PENDING: list[_FigureJob] = []
-
-
-def _render_pending(index: int) -> tuple[int, tuple[str, int] | str]:
-    return index, _render(_PENDING[index])
+    svg = buffer.getvalue()
+    stem.with_name(f"{stem.name}.svg").write_bytes(svg)
+    return svg
 
 
 class _Rendering:
-    """Figures being drawn: in forked worker processes while this process writes the rest.
+    """Figures being drawn: in worker processes while this process runs the next plan and
+    writes the tables, the JSON and the XLSX.
 
-    The files written do not depend on the number of workers: each figure is drawn and
-    saved by exactly one process with the same code. Without ``fork`` (Windows, macOS
-    spawn) or with one worker, figures are drawn here, in turn, by :meth:`finish`.
+    The worker processes are forked when the report starts (before any plan has run, so
+    they start small and without the terminal's progress thread) and receive each figure
+    as a pickled ``(draw, name, stem)``; a ``draw`` that cannot be pickled (a lambda in a
+    caller's own code) is drawn in this process instead. The files written do not depend
+    on the number of workers: each figure is drawn and saved by exactly one process with
+    the same code. Without ``fork`` (Windows, macOS spawn) or with one worker, every
+    figure is drawn here, in turn, by :meth:`finish`.
     """
 
-    def __init__(self, jobs: list[_FigureJob], *, workers: int, progress: Progress | None) -> None:
+    def __init__(self, *, workers: int, progress: Progress | None) -> None:
         import multiprocessing as mp
 
-        self.jobs = jobs
         self.progress = progress
-        self.outcomes: dict[int, tuple[str, int] | str] = {}
+        self.jobs: list[_FigureJob] = []
+        self.remote: list[tuple[int, Any]] = []
+        self.local: list[int] = []
         self.pool: Any = None
-        self.iterator: Any = None
-        if workers > 1 and len(jobs) > 2 and "fork" in mp.get_all_start_methods():
-            _PENDING[:] = jobs
-            self.pool = mp.get_context("fork").Pool(min(workers, len(jobs)))
-            self.iterator = self.pool.imap_unordered(_render_pending, range(len(jobs)))
+        if workers > 1 and "fork" in mp.get_all_start_methods():
+            self.pool = mp.get_context("fork").Pool(workers)
 
-    def _tick(self, index: int) -> None:
+    def submit(self, jobs: Sequence[_FigureJob]) -> None:
+        """Start drawing the jobs not submitted yet (``jobs`` is the writer's growing list)."""
+        for job in jobs[len(self.jobs) :]:
+            index = len(self.jobs)
+            self.jobs.append(job)
+            if self.pool is None:
+                self.local.append(index)
+                continue
+            try:
+                payload = pickle.dumps(
+                    (job.draw, job.view.name, job.stem), protocol=pickle.HIGHEST_PROTOCOL
+                )
+            except (pickle.PicklingError, AttributeError, TypeError):
+                self.local.append(index)
+                continue
+            self.remote.append((index, self.pool.apply_async(_render_payload, (payload,))))
+
+    def _tick(self, index: int, done: int) -> None:
         if self.progress is not None:
-            self.progress(self.jobs[index].label, len(self.outcomes), len(self.jobs))
+            self.progress(self.jobs[index].label, done, len(self.jobs))
 
     def finish(self) -> None:
         """Wait for every figure and put its image (or the problem) into its view."""
+        outcomes: dict[int, tuple[str, int] | str] = {}
         try:
-            if self.pool is not None and self.iterator is not None:
-                for index, outcome in self.iterator:
-                    self.outcomes[index] = outcome
-                    self._tick(index)
+            for index in self.local:
+                outcomes[index] = _render(self.jobs[index])
+                self._tick(index, len(outcomes))
+            for index, pending in self.remote:
+                outcomes[index] = pending.get()
+                self._tick(index, len(outcomes))
+            if self.pool is not None:
                 self.pool.close()
                 self.pool.join()
-            else:
-                for index, job in enumerate(self.jobs):
-                    self.outcomes[index] = _render(job)
-                    self._tick(index)
         finally:
-            if self.pool is not None:
-                self.pool.terminate()
-            _PENDING.clear()
+            self.close()
         for index, job in enumerate(self.jobs):
-            outcome = self.outcomes[index]
+            outcome = outcomes[index]
             if isinstance(outcome, str):
                 job.problems.append(outcome)
                 if job.views is not None:
                     job.views.remove(job.view)
             else:
                 job.view.src, job.view.width_px = outcome
+
+    def close(self) -> None:
+        """Stop the workers (at once; after :meth:`finish` they have already exited)."""
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool = None
 
 
 def _flow_steps(result: PlanResult) -> list[tuple[str, int, list[tuple[str, int]]]]:
@@ -751,7 +780,7 @@ def _plan_view(writer: _Writer, result: PlanResult, number: int) -> PlanView:
         steps = _flow_steps(result)
         flow = writer.add_figure(
             _safe(result.plan_name, "flow"),
-            lambda: plot_flow(steps),
+            partial(plot_flow, steps),
             "Patients in the cohort and patients analysed, with reasons for exclusion.",
         )
     analyses = [
@@ -871,8 +900,6 @@ def _assay_flags(cohort: Cohort) -> list[dict[str, Any]]:
 
 
 def _assay_views(assays: Sequence[QuantificationResult], writer: _Writer) -> list[dict[str, Any]]:
-    from functools import partial
-
     from cartcohort.render.figures.assay import plot_standard_curve
 
     out = []
@@ -986,7 +1013,7 @@ def render_html(context: Mapping[str, Any]) -> str:
 
 
 def write_report(
-    results: Sequence[PlanResult],
+    results: Iterable[PlanResult],
     out_dir: str | Path,
     *,
     validation: ValidationReport | None = None,
@@ -1002,7 +1029,9 @@ def write_report(
     Parameters
     ----------
     results
-        One ``PlanResult`` per plan, all on the same cohort (at least one).
+        One ``PlanResult`` per plan, all on the same cohort (at least one). May be lazy
+        (a generator running each plan in turn): the figures of a plan are then drawn
+        while the next plan runs.
     out_dir
         Folder to write into (created; files of an earlier report there are replaced).
     validation
@@ -1033,9 +1062,9 @@ def write_report(
     ValueError
         ``results`` is empty.
     """
-    if not results:
-        msg = "`results` is empty: run at least one plan before writing a report."
-        raise ValueError(msg)
+    empty = "`results` is empty: run at least one plan before writing a report."
+    if isinstance(results, Sequence) and not results:
+        raise ValueError(empty)
     out = Path(out_dir)
     for sub in ("tables", "figures"):
         folder = out / sub
@@ -1043,19 +1072,31 @@ def write_report(
             shutil.rmtree(folder)
         folder.mkdir(parents=True)
     writer = _Writer(out=out, redactor=Redactor(_patient_ids(dataset, cohort)))
-    plans = [_plan_view(writer, r, i + 1) for i, r in enumerate(results)]
-    assay_views = _assay_views(assays, writer)
-    # figures are drawn in worker processes while this one writes the tables and JSON
-    rendering = _Rendering(writer.jobs, workers=_workers(jobs), progress=progress)
-    if writer.xlsx:
-        _write_xlsx(writer.xlsx, out / "tables" / "tables.xlsx")
-    payload = results_payload(
-        results, cohort=cohort, validation=validation, dataset=dataset, files=writer.files
-    )
-    write_results_json(payload, out / "results.json")
-    quality = _quality_view(validation, dataset, cohort, writer.redactor)
-    rendering.finish()
-    first = results[0]
+    # figures are drawn in worker processes while this one runs the next plan (when
+    # `results` is lazy) and writes the tables and the JSON
+    rendering = _Rendering(workers=_workers(jobs), progress=progress)
+    try:
+        done: list[PlanResult] = []
+        plans: list[PlanView] = []
+        for result in results:
+            done.append(result)
+            plans.append(_plan_view(writer, result, len(done)))
+            rendering.submit(writer.jobs)
+        if not done:
+            raise ValueError(empty)
+        assay_views = _assay_views(assays, writer)
+        rendering.submit(writer.jobs)
+        if writer.xlsx:
+            _write_xlsx(writer.xlsx, out / "tables" / "tables.xlsx")
+        payload = results_payload(
+            done, cohort=cohort, validation=validation, dataset=dataset, files=writer.files
+        )
+        write_results_json(payload, out / "results.json")
+        quality = _quality_view(validation, dataset, cohort, writer.redactor)
+        rendering.finish()
+    finally:
+        rendering.close()
+    first = done[0]
     options = dict(dataset.options) if dataset is not None else dict(first.options)
     context = {
         "cohort": payload["cohort"],
@@ -1065,12 +1106,12 @@ def write_report(
         "quality": quality,
         "assays": assay_views,
         "figure_problems": writer.problems,
-        "method_groups": m.method_groups(results),
+        "method_groups": m.method_groups(done),
         "derivation": m.derivation_sentences(
             options, dataset.provenance if dataset is not None else None
         ),
         "software": m.software_versions(),
-        "software_names": m.software_names(results),
+        "software_names": m.software_names(done),
         "version": payload["cartcohort_version"],
         "plan_warnings": [writer.redactor.note(w) for w in first.warnings]
         if dataset is None
