@@ -320,37 +320,46 @@ def report(
     assays = [_quantify(p, "qpcr", dna_ng) for p in qpcr or ()]
     assays += [_quantify(p, "immunoassay", None) for p in immunoassay or ()]
 
+    from cartcohort._pool import WorkerPool
     from cartcohort.derive.dataset import derive
     from cartcohort.plan.outputs import PlanResult
-    from cartcohort.plan.run import run_plan
+    from cartcohort.plan.run import iter_plans
     from cartcohort.render.report import chromium_available, write_report
 
     dataset = derive(cohort)
     n_analyses = sum(len(p.analyses) for p in plans)
     progress = _Progress(total=n_analyses)
     results: list[PlanResult] = []
-
-    def run_all() -> Iterator[PlanResult]:
-        # lazy: write_report draws a plan's figures while the next plan runs
-        for spec in plans:
-
-            def step(analysis: str, _i: int, _n: int, name: str = spec.name) -> None:
-                progress.step(f"{name}: {analysis}")
-
-            results.append(run_plan(spec, cohort, dataset=dataset, progress=step))
-            yield results[-1]
-
     try:
-        html = write_report(
-            run_all(),
-            out,
-            validation=validation,
-            dataset=dataset,
-            cohort=cohort,
-            assays=assays,
-            pdf=False,
-            progress=lambda label, _i, n: progress.step(f"figure {label}", total=n_analyses + n),
-        )
+        # one pool of worker processes runs the analyses, then draws the figures; the
+        # report is written as the plans' results arrive, in plan order
+        with WorkerPool() as pool:
+            running = iter_plans(
+                plans,
+                cohort,
+                dataset=dataset,
+                pool=pool,
+                progress=lambda analysis, _i, _n: progress.step(f"analysis {analysis}"),
+            )
+
+            def collect() -> Iterator[PlanResult]:
+                for result in running:
+                    results.append(result)
+                    yield result
+
+            html = write_report(
+                collect(),
+                out,
+                validation=validation,
+                dataset=dataset,
+                cohort=cohort,
+                assays=assays,
+                pdf=False,
+                progress=lambda label, _i, n: progress.step(
+                    f"figure {label}", total=n_analyses + n
+                ),
+                pool=pool,
+            )
     finally:
         progress.stop()
     done = sum(o.status == "done" for r in results for o in r.outputs)

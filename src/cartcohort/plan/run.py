@@ -9,10 +9,12 @@ error message. Only a bug in cartcohort itself is re-raised.
 from __future__ import annotations
 
 import dataclasses
+import pickle
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from cartcohort._pool import WorkerPool
 from cartcohort.ard import AnalysisOutput, PlanResult
 from cartcohort.derive.dataset import AnalysisDataset, derive
 from cartcohort.errors import CartcohortError
@@ -87,6 +89,16 @@ def run_plan(
         if progress is not None:
             progress(analysis.id, i, len(spec.analyses))
         outputs.append(run_analysis(analysis, ctx))
+    return _plan_result(spec, cohort, data, ctx, outputs)
+
+
+def _plan_result(
+    spec: Plan,
+    cohort: Cohort,
+    data: AnalysisDataset,
+    ctx: Context,
+    outputs: Sequence[AnalysisOutput],
+) -> PlanResult:
     return PlanResult(
         plan_name=spec.name,
         plan_title=spec.title,
@@ -123,4 +135,80 @@ def run_plans(
     return [run_plan(p, cohort, dataset=data, progress=progress) for p in plans]
 
 
-__all__ = ["preview_plan", "run_analysis", "run_plan", "run_plans"]
+#: Plans being run by :func:`iter_plans`, read by the forked worker processes.
+_RUNNING: list[tuple[Plan, Context]] = []
+
+
+def _run_task(plan: int, analysis: int) -> bytes | None:
+    """Worker side of :func:`iter_plans`: one analysis, pickled (``None`` if it cannot
+    be pickled; the main process then runs it itself)."""
+    spec, ctx = _RUNNING[plan]
+    output = run_analysis(spec.analyses[analysis], ctx)
+    try:
+        return pickle.dumps(output, protocol=pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, AttributeError, TypeError):
+        return None
+
+
+def iter_plans(
+    plans: Sequence[Plan | str],
+    cohort: Cohort,
+    *,
+    dataset: AnalysisDataset | None = None,
+    pool: WorkerPool | None = None,
+    progress: Progress | None = None,
+) -> Iterator[PlanResult]:
+    """Run several plans on one cohort; yield each result, in plan order, when it is done.
+
+    The same results as :func:`run_plan` on each plan. With a parallel ``pool`` the
+    analyses of every plan run in its worker processes (each analysis is independent
+    once the plan's population and groups are built, which happens here first), so a
+    report writer consuming this iterator (:func:`cartcohort.render.report.write_report`
+    with the same ``pool``) draws the figures of a plan while later analyses still run.
+
+    Parameters
+    ----------
+    plans
+        Plans, built-in plan names or plan files.
+    cohort
+        A validated cohort.
+    dataset
+        The derived analysis dataset (derived here once when not given).
+    pool
+        Worker processes, not yet started (its workers must fork after the plans'
+        populations are built, to see them); ``None``, or a pool that has already
+        started, runs every analysis here, in turn.
+    progress
+        Called as ``progress(analysis_id, index, total)`` as each analysis finishes
+        (``index`` within its plan).
+    """
+    specs = [p if isinstance(p, Plan) else load_plan(p) for p in plans]
+    data = dataset if dataset is not None else derive(cohort)
+    contexts = [build_context(spec, cohort, data) for spec in specs]
+    pending: list[list[Any]] = [[None] * len(spec.analyses) for spec in specs]
+    if pool is not None and pool.parallel and not pool.started:
+        # the workers fork at the first submit below and read the plans from _RUNNING
+        _RUNNING[:] = list(zip(specs, contexts, strict=True))
+        pending = [
+            [pool.submit(_run_task, p, a) for a in range(len(spec.analyses))]
+            for p, spec in enumerate(specs)
+        ]
+    try:
+        for spec, ctx, tasks in zip(specs, contexts, pending, strict=True):
+            outputs = []
+            for i, (analysis, task) in enumerate(zip(spec.analyses, tasks, strict=True)):
+                payload = task.get() if task is not None else None
+                output = (
+                    pickle.loads(payload)  # our own payload, same program
+                    if payload is not None
+                    else run_analysis(analysis, ctx)
+                )
+                outputs.append(output)
+                if progress is not None:
+                    progress(analysis.id, i, len(spec.analyses))
+            yield _plan_result(spec, cohort, data, ctx, outputs)
+    finally:
+        _RUNNING.clear()
+
+
+__all__ = ["iter_plans", "preview_plan", "run_analysis", "run_plan", "run_plans"]
