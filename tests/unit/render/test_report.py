@@ -7,6 +7,7 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -312,3 +313,20 @@ def test_long_baseline_frame_becomes_a_wide_table_1() -> None:
         ("age_years, mean (SD)", "41.3 (17.4)", "38.5 (14.4)"),
         ("sex: F, n (%)", "4 (40 %)", "9 (75 %)"),
     )
+
+
+def test_png_bytes_is_a_png_any_reader_opens() -> None:
+    import io
+
+    from PIL import Image
+
+    from cartcohort.render.report.build import png_bytes
+
+    rng = np.random.default_rng(5)
+    rgb = rng.integers(0, 256, size=(7, 11, 3), dtype=np.uint8)
+    rgb[2:4] = 255  # flat rows, as in a figure
+    image = Image.open(io.BytesIO(png_bytes(rgb, 300)))
+    assert image.mode == "RGB"
+    assert image.size == (11, 7)
+    assert np.array_equal(np.asarray(image), rgb)
+    assert tuple(round(d) for d in image.info["dpi"]) == (300, 300)

@@ -376,12 +376,28 @@ def save(
         # lay out once, then write every format from the same positions (a layout pass per
         # savefig would move axes by float noise and change SVG clip-path ids)
         fig.draw_without_rendering()
-        fig.set_layout_engine("none")
+        freeze_layout(fig)
         try:
             written = _write(fig, stem, formats, metadata, dpi)
         finally:
             fig.set_layout_engine(engine)
     return written
+
+
+def freeze_layout(fig: Figure) -> None:
+    """Keep the positions of the last layout pass for every later drawing of ``fig``.
+
+    Turns the layout engine off and snaps each axes position to a 1e-9 grid: the
+    constrained-layout solver returns positions that differ in the last bits from run
+    to run (219.99990435289726 vs ...732 pt), which would change the SVG clip-path ids
+    (hashes of the clip rectangle) and so the files. Call it after a drawing pass.
+    """
+    if fig.get_layout_engine() is not None:
+        fig.set_layout_engine("none")
+    for ax in fig.axes:
+        if ax.get_axes_locator() is None:
+            x0, y0, w, h = ax.get_position(original=False).bounds
+            ax.set_position((round(x0, 9), round(y0, 9), round(w, 9), round(h, 9)))
 
 
 def _write(

@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
+import matplotlib as mpl
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -368,14 +369,6 @@ def _finish(
         )
 
 
-def _months_to_days(m: FloatArray) -> FloatArray:
-    return np.asarray(m, dtype=np.float64) * DAYS_PER_MONTH
-
-
-def _days_to_months(d: FloatArray) -> FloatArray:
-    return np.asarray(d, dtype=np.float64) / DAYS_PER_MONTH
-
-
 def _format_time_axis(
     ax: Axes,
     ticks: FloatArray,
@@ -396,21 +389,34 @@ def _format_time_axis(
     if time_unit == "months" and xlabel is None:
         label += " (days in grey)"
     if time_unit == "months":
-        sec = ax.secondary_xaxis("bottom", functions=(_months_to_days, _days_to_months))  # type: ignore[arg-type]
+        # The days under the months are annotations at the ticks, in grey, one line below
+        # the month labels (a secondary x axis looks the same but costs a set of ticks,
+        # labels and a layout for every drawing pass), and the axis title goes under them.
+        tick = mpl.rcParams["xtick.major.size"] + mpl.rcParams["xtick.major.pad"]
+        below = tick + _TEXT_HEIGHT * sizes["text"] + 1.0
         days = _to_days(ticks, "months")
-        sec.set_xticks(days, labels=[round_half_up(float(d)) for d in days])
-        sec.tick_params(
-            length=0,
-            labelsize=sizes["small"] - 0.5,
-            labelcolor=GREY,
-            pad=1.0,
-            labelfontfamily=FONT_FAMILY,
-        )
-        sec.spines["bottom"].set_position(("outward", sizes["small"] + 5.5))
-        sec.spines["bottom"].set_visible(False)
-        sec.set_xlabel(label, fontsize=sizes["text"], fontfamily=FONT_FAMILY, labelpad=3.0)
+        for x, d in zip(ticks, days, strict=True):
+            ax.annotate(
+                round_half_up(float(d)),
+                xy=(float(x), 0.0),
+                xycoords=ax.get_xaxis_transform(),
+                xytext=(0.0, -below),
+                textcoords="offset points",
+                ha="center",
+                va="top",
+                fontsize=sizes["small"] - 0.5,
+                color=GREY,
+                fontfamily=FONT_FAMILY,
+                annotation_clip=False,
+            )
+        pad = 1.0 + _TEXT_HEIGHT * (sizes["small"] - 0.5) + 3.0
+        ax.set_xlabel(label, fontsize=sizes["text"], fontfamily=FONT_FAMILY, labelpad=pad)
     else:
         ax.set_xlabel(label, fontsize=sizes["text"], fontfamily=FONT_FAMILY)
+
+
+#: Height of a line of digits in DejaVu Sans, in units of the font size (ascent + descent).
+_TEXT_HEIGHT = 1.17
 
 
 def _draw_risk_table(
