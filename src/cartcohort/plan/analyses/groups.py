@@ -194,7 +194,8 @@ def run_values(spec: CompareValues, ctx: Context) -> AnalysisOutput:
         figures = (
             FigureOutput(
                 name=f"{spec.id}_dots",
-                caption=f"{spec.title}: each dot a patient; mean ± SD.",
+                caption=f"{spec.title}: each dot a patient; "
+                + ("geometric mean ÷/× geometric SD." if spec.log_scale else "mean ± SD."),
                 draw=partial(
                     plot_group_values,
                     data,
@@ -215,9 +216,16 @@ def run_values(spec: CompareValues, ctx: Context) -> AnalysisOutput:
         kind=spec.type,
         title=spec.title,
         status="done",
-        summary=f"{spec.value}: {medians}. {test.method.estimator}, {format_p(test.p_value)}.",
+        summary=f"{ctx.title_of(spec.value)}: {medians}. {test.method.estimator}, "
+        f"{format_p(test.p_value)}.",
         ard=ard.frame(),
-        tables=(TableOutput(name="summary", caption=f"{spec.value} by {spec.by}", frame=summary),),
+        tables=(
+            TableOutput(
+                name="summary",
+                caption=f"{ctx.title_of(spec.value)} by {ctx.title_of(spec.by)}",
+                frame=summary,
+            ),
+        ),
         figures=figures,
         methods=(test.method,),
         n=len(data),
