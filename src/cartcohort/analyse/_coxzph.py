@@ -24,9 +24,9 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import stats
 
 from cartcohort.analyse._cox_engine import CoxEngine
+from cartcohort.analyse._dist import chi2_sf, rankdata
 from cartcohort.errors import AnalysisError, DegenerateDataError
 
 FloatArray = npt.NDArray[np.float64]
@@ -50,7 +50,7 @@ def time_transform(time: FloatArray, event: npt.NDArray[np.bool_], transform: st
             raise AnalysisError(msg)
         return np.log(time)
     if transform == "rank":
-        return np.asarray(stats.rankdata(time), dtype=np.float64)
+        return np.asarray(rankdata(time), dtype=np.float64)
     # Kaplan-Meier just before each time.
     uniq, inverse = np.unique(time, return_inverse=True)
     at_time = np.bincount(inverse, minlength=uniq.size)
@@ -94,7 +94,7 @@ def zph_table(
                 "term": name,
                 "statistic": statistic,
                 "df": df,
-                "p_value": float(stats.chi2.sf(statistic, df)),
+                "p_value": float(chi2_sf(statistic, df)),
             }
         )
     return pd.DataFrame(rows, columns=["term", "statistic", "df", "p_value"])

@@ -18,11 +18,21 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import stats
 
 from cartcohort._results import MethodInfo, WarningCollector
 from cartcohort._types import CorrelationMethod
 from cartcohort.analyse._data import group_levels, prepare, require_groups
+from cartcohort.analyse._dist import (
+    chi2_sf,
+    f_sf,
+    norm_cdf,
+    norm_ppf,
+    norm_sf,
+    rankdata,
+    t_cdf,
+    t_ppf,
+    t_sf,
+)
 from cartcohort.analyse.contingency import _check_confidence_level, _frame_ard
 from cartcohort.errors import AnalysisError, DegenerateDataError, DegenerateWarning
 
@@ -103,7 +113,7 @@ def _summary(levels: list[object], values: list[FloatArray]) -> pd.DataFrame:
 
 
 def _two_sided_t(t: float, df: float) -> float:
-    return float(2.0 * min(stats.t.cdf(t, df), stats.t.sf(t, df)))
+    return float(2.0 * min(t_cdf(t, df), t_sf(t, df)))
 
 
 # --------------------------------------------------------------------------------------
@@ -293,7 +303,7 @@ def t_test(
         msg = f"The data are essentially constant (standard error {se:.3g}); t is undefined."
         raise DegenerateDataError(msg)
     t = estimate / se
-    half = float(stats.t.ppf(0.5 + level / 2, df)) * se
+    half = float(t_ppf(0.5 + level / 2, df)) * se
     descriptions = {
         "welch": "Welch two-sample t-test (unequal variances, Satterthwaite df).",
         "pooled": "Two-sample t-test with pooled variance.",
@@ -499,7 +509,7 @@ def mann_whitney_test(data: pd.DataFrame, *, value: str, by: str) -> MannWhitney
     x, y = groups.values
     nx, ny = len(x), len(y)
     combined = np.concatenate([x, y])
-    ranks = stats.rankdata(combined)
+    ranks = rankdata(combined)
     w = float(ranks[:nx].sum() - nx * (nx + 1) / 2)
     _, tie_counts = np.unique(combined, return_counts=True)
     ties = bool((tie_counts > 1).any())
@@ -515,7 +525,7 @@ def mann_whitney_test(data: pd.DataFrame, *, value: str, by: str) -> MannWhitney
             raise DegenerateDataError(msg)
         z = w - nx * ny / 2
         z = (z - math.copysign(0.5, z) * (z != 0)) / math.sqrt(var)
-        p = float(2.0 * min(stats.norm.cdf(z), stats.norm.sf(z)))
+        p = float(2.0 * min(norm_cdf(z), norm_sf(z)))
         kind = "normal"
     table = pd.DataFrame(
         {
@@ -682,7 +692,7 @@ def anova(data: pd.DataFrame, *, value: str, by: str) -> AnovaResult:
         )
     df1, df2 = float(k - 1), float(n - k)
     f = (ssb / df1) / (ssw / df2)
-    p = float(stats.f.sf(f, df1, df2))
+    p = float(f_sf(f, df1, df2))
     table = pd.DataFrame(
         {
             "term": ["between", "residuals"],
@@ -810,7 +820,7 @@ def kruskal_wallis_test(data: pd.DataFrame, *, value: str, by: str) -> KruskalWa
     values = groups.values
     combined = np.concatenate(values)
     n = len(combined)
-    ranks = stats.rankdata(combined)
+    ranks = rankdata(combined)
     bounds = np.cumsum([0] + [len(v) for v in values])
     rank_sums = [float(ranks[a:b].sum()) for a, b in itertools.pairwise(bounds)]
     _, t = np.unique(combined, return_counts=True)
@@ -838,7 +848,7 @@ def kruskal_wallis_test(data: pd.DataFrame, *, value: str, by: str) -> KruskalWa
     return KruskalWallisResult(
         statistic=float(h),
         df=df,
-        p_value=float(stats.chi2.sf(h, df)),
+        p_value=float(chi2_sf(h, df)),
         n=n,
         n_excluded=groups.n_excluded,
         exclusions=groups.exclusions,
@@ -981,7 +991,7 @@ def _prho(n: int, s: float, *, lower_tail: bool) -> float:
         )
     )
     y = u / math.exp(y / 2.0)
-    tail = stats.norm.cdf(x) if lower_tail else stats.norm.sf(x)
+    tail = norm_cdf(x) if lower_tail else norm_sf(x)
     p = (-y if lower_tail else y) + float(tail)
     return min(1.0, max(0.0, p))
 
@@ -1098,11 +1108,11 @@ def correlation(
         kind = "t"
         if n > 3:
             z = math.atanh(r) if abs(r) < 1 else math.copysign(math.inf, r)
-            half = float(stats.norm.ppf((1 + level) / 2)) / math.sqrt(n - 3)
+            half = float(norm_ppf((1 + level) / 2)) / math.sqrt(n - 3)
             lower, upper = math.tanh(z - half), math.tanh(z + half)
         description = "Pearson product-moment correlation, t-test and Fisher-z interval."
     else:
-        rx, ry = stats.rankdata(xv), stats.rankdata(yv)
+        rx, ry = rankdata(xv), rankdata(yv)
         r = _pearson(rx, ry)
         ties = min(len(np.unique(xv)), len(np.unique(yv))) < n
         statistic = (n**3 - n) * (1 - r) / 6

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import stats
 
 from cartcohort._results import MethodInfo, WarningCollector, frame_to_ard
 from cartcohort.analyse._data import (
@@ -34,6 +33,7 @@ from cartcohort.analyse._data import (
     group_levels,
     prepare,
 )
+from cartcohort.analyse._dist import chi2_sf, norm_ppf, norm_sf
 from cartcohort.analyse._finegray import FineGrayFit, fit_fine_gray
 from cartcohort.errors import (
     AnalysisError,
@@ -196,7 +196,7 @@ def _loglog_interval(
     estimate: FloatArray, variance: FloatArray, confidence_level: float
 ) -> tuple[FloatArray, FloatArray]:
     """Pintilie's log-log interval ``F^exp(±z·se / (F·log F))``; NaN where F is 0 or 1."""
-    z = stats.norm.ppf(0.5 + confidence_level / 2)
+    z = norm_ppf(0.5 + confidence_level / 2)
     ok = (estimate > 0) & (estimate < 1) & np.isfinite(variance)
     est = _safe(estimate, ok)
     k = z * np.sqrt(np.maximum(variance, 0.0)) / (est * np.log(np.where(ok, est, 0.5)))
@@ -558,7 +558,7 @@ def _gray_frame(
                 DegenerateWarning,
             )
         df = float(n_groups - 1)
-        p = float(stats.chi2.sf(statistic, df)) if ok else math.nan
+        p = float(chi2_sf(statistic, df)) if ok else math.nan
         rows.append({"cause": cause, "statistic": statistic, "df": df, "p_value": p})
     return pd.DataFrame(rows, columns=_GRAY_COLUMNS)
 
@@ -731,7 +731,7 @@ def _fine_gray_table(
 ) -> pd.DataFrame:
     se = np.sqrt(np.diag(fit.covariance))
     z = fit.coef / se
-    q = stats.norm.ppf(0.5 + confidence_level / 2)
+    q = norm_ppf(0.5 + confidence_level / 2)
     return pd.DataFrame(
         {
             "term": list(terms),
@@ -741,7 +741,7 @@ def _fine_gray_table(
             "hr": np.exp(fit.coef),
             "lower": np.exp(fit.coef - q * se),
             "upper": np.exp(fit.coef + q * se),
-            "p_value": 2 * stats.norm.sf(np.abs(z)),
+            "p_value": 2 * norm_sf(np.abs(z)),
         }
     )
 

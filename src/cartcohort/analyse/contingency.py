@@ -21,10 +21,11 @@ from typing import Literal, cast
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import optimize, special, stats
+from scipy import optimize, special
 
 from cartcohort._results import MethodInfo, WarningCollector, frame_to_ard
 from cartcohort._types import Alternative
+from cartcohort.analyse._dist import chi2_sf
 from cartcohort.errors import AnalysisError, DegenerateDataError, DegenerateWarning
 
 FloatArray = npt.NDArray[np.float64]
@@ -890,7 +891,7 @@ def chi_square_test(table: object, *, correction: bool = True) -> ChiSquareTestR
     yates = min(0.5, float(np.abs(obs - expected).min())) if correction and is_2x2 else 0.0
     statistic = float((((np.abs(obs - expected) - yates) ** 2) / expected).sum())
     df = (obs.shape[0] - 1) * (obs.shape[1] - 1)
-    p_value = float(stats.chi2.sf(statistic, df))
+    p_value = float(chi2_sf(statistic, df))
     small = expected < 5
     if small.any():
         collector.warn(
@@ -1098,7 +1099,7 @@ def cochran_armitage_test(
     return TrendTestResult(
         statistic=float(statistic),
         df=1,
-        p_value=float(stats.chi2.sf(statistic, 1)),
+        p_value=float(chi2_sf(statistic, 1)),
         direction=direction,
         n=int(big_n),
         groups=groups,

@@ -18,7 +18,7 @@ from typing import get_args
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import linalg, stats
+from scipy import linalg
 
 from cartcohort._results import ChiSquareTest, MethodInfo, WarningCollector, frame_to_ard
 from cartcohort._types import PHTransform, Ties
@@ -38,6 +38,7 @@ from cartcohort.analyse._data import (
     design_matrix,
     prepare,
 )
+from cartcohort.analyse._dist import chi2_sf, norm_ppf, norm_sf
 from cartcohort.errors import (
     AnalysisError,
     CollinearityError,
@@ -590,7 +591,7 @@ def _build_result(
     beta = fit.beta
     p = beta.size
     se = np.sqrt(np.diag(cov))
-    zcrit = float(stats.norm.ppf(0.5 + confidence_level / 2.0))
+    zcrit = float(norm_ppf(0.5 + confidence_level / 2.0))
     z = beta / se
     with np.errstate(over="ignore"):  # an infinite coefficient gives an infinite limit, as R
         hr, lower, upper = np.exp(beta), np.exp(beta - zcrit * se), np.exp(beta + zcrit * se)
@@ -603,7 +604,7 @@ def _build_result(
             "lower": lower,
             "upper": upper,
             "z": z,
-            "p_value": 2.0 * stats.norm.sf(np.abs(z)),
+            "p_value": 2.0 * norm_sf(np.abs(z)),
         },
         columns=_TABLE_COLUMNS,
     )
@@ -630,10 +631,10 @@ def _build_result(
     return CoxResult(
         table=table,
         covariance=cov,
-        lr_test=ChiSquareTest(statistic=lr, df=p, p_value=float(stats.chi2.sf(lr, p))),
-        wald_test=ChiSquareTest(statistic=wald, df=p, p_value=float(stats.chi2.sf(wald, p))),
+        lr_test=ChiSquareTest(statistic=lr, df=p, p_value=float(chi2_sf(lr, p))),
+        wald_test=ChiSquareTest(statistic=wald, df=p, p_value=float(chi2_sf(wald, p))),
         score_test=ChiSquareTest(
-            statistic=fit.score_test, df=p, p_value=float(stats.chi2.sf(fit.score_test, p))
+            statistic=fit.score_test, df=p, p_value=float(chi2_sf(fit.score_test, p))
         ),
         concordance=Concordance(
             estimate=cc.estimate,

@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, get_args
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import stats
 
 from cartcohort._results import MethodInfo, WarningCollector, frame_to_ard
 from cartcohort._types import CIMethod
 from cartcohort.analyse._data import as_event, as_time, group_levels, prepare
+from cartcohort.analyse._dist import norm_ppf
 from cartcohort.errors import AnalysisError, DegenerateWarning
 
 if TYPE_CHECKING:
@@ -209,7 +209,7 @@ def pointwise_ci(
     ``se_log`` is the standard error of log S(t). Limits are NaN where R reports NA:
     S = 0 for every transform, and also S = 1 for log-log. Limits are clipped to [0, 1].
     """
-    z = float(stats.norm.ppf(1.0 - (1.0 - confidence_level) / 2.0))
+    z = float(norm_ppf(1.0 - (1.0 - confidence_level) / 2.0))
     lower = np.full(surv.size, np.nan)
     upper = np.full(surv.size, np.nan)
     if ci_method == "plain":

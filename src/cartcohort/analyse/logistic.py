@@ -35,12 +35,13 @@ from typing import cast
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import optimize, stats
+from scipy import optimize
 from scipy.special import expit
 
 from cartcohort._results import ChiSquareTest, MethodInfo, WarningCollector, frame_to_ard
 from cartcohort._types import LogisticCIMethod, LogisticMethod
 from cartcohort.analyse._data import check_full_rank, design_matrix, group_levels, prepare
+from cartcohort.analyse._dist import chi2_ppf, chi2_sf, norm_ppf, norm_sf
 from cartcohort.errors import (
     AnalysisError,
     CollinearityError,
@@ -509,10 +510,10 @@ class _Inference:
 
 def _wald(beta: FloatArray, se: FloatArray, level: float) -> _Inference:
     z = beta / se
-    crit = float(stats.norm.ppf(0.5 + level / 2.0))
+    crit = float(norm_ppf(0.5 + level / 2.0))
     return _Inference(
         z=z,
-        p_value=2.0 * stats.norm.sf(np.abs(z)),
+        p_value=2.0 * norm_sf(np.abs(z)),
         lower=beta - crit * se,
         upper=beta + crit * se,
     )
@@ -604,7 +605,7 @@ def _likelihood_ratio(
     Returns the inference and the indices of terms whose constrained fits failed and
     whose profile did not reach the critical value.
     """
-    crit = float(stats.chi2.ppf(level, 1))
+    crit = float(chi2_ppf(level, 1))
     k = x.shape[1]
     chi2 = np.full(k, np.nan)
     lower = np.full(k, np.nan)
@@ -623,7 +624,7 @@ def _likelihood_ratio(
         if profile.unbounded:
             unbounded.append(j)
     z = np.sign(fit.beta) * np.sqrt(chi2)
-    inference = _Inference(z=z, p_value=stats.chi2.sf(chi2, 1), lower=lower, upper=upper)
+    inference = _Inference(z=z, p_value=chi2_sf(chi2, 1), lower=lower, upper=upper)
     return inference, failed, unbounded
 
 
@@ -639,7 +640,7 @@ def _lr_test_ml(y: FloatArray, fit: _Fit, k: int) -> ChiSquareTest:
     loglik_null = events * math.log(p0) + (n - events) * math.log1p(-p0)
     statistic = max(2.0 * (fit.loglik - loglik_null), 0.0)
     df = k - 1
-    return ChiSquareTest(statistic=statistic, df=df, p_value=float(stats.chi2.sf(statistic, df)))
+    return ChiSquareTest(statistic=statistic, df=df, p_value=float(chi2_sf(statistic, df)))
 
 
 def _lr_test_firth(x: FloatArray, y: FloatArray, fit: _Fit) -> ChiSquareTest:
@@ -651,7 +652,7 @@ def _lr_test_firth(x: FloatArray, y: FloatArray, fit: _Fit) -> ChiSquareTest:
         raise ConvergenceError(msg)
     statistic = max(2.0 * (fit.loglik - null.loglik), 0.0)
     df = k - 1
-    return ChiSquareTest(statistic=statistic, df=df, p_value=float(stats.chi2.sf(statistic, df)))
+    return ChiSquareTest(statistic=statistic, df=df, p_value=float(chi2_sf(statistic, df)))
 
 
 # --------------------------------------------------------------------------------------

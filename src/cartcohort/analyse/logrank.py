@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import stats
 
 from cartcohort._results import MethodInfo, WarningCollector, frame_to_ard
 from cartcohort.analyse._data import as_event, as_time, prepare, require_groups
+from cartcohort.analyse._dist import chi2_sf
 from cartcohort.analyse.km import (
     check_column_name,
     compress_keys,
@@ -459,7 +459,7 @@ def logrank_test(
     return LogRankResult(
         statistic=statistic,
         df=df,
-        p_value=float(stats.chi2.sf(statistic, df)),
+        p_value=float(chi2_sf(statistic, df)),
         groups=tuple(inputs.labels),
         observed=counts.observed,
         expected=counts.expected,
@@ -615,7 +615,7 @@ def logrank_trend_test(
     return LogRankTrendResult(
         statistic=statistic,
         df=1,
-        p_value=float(stats.chi2.sf(statistic, 1)),
+        p_value=float(chi2_sf(statistic, 1)),
         z=u / math.sqrt(v),
         score_statistic=u,
         score_variance=v,
