@@ -137,6 +137,7 @@ class Survival(_Analysis):
     ci_method: Literal["log-log", "log", "plain"] = "log-log"
     trend: bool = False
     time_unit: Literal["months", "days"] = "months"
+    figure: bool = True
 
 
 class CumulativeIncidence(_Analysis):

@@ -96,7 +96,7 @@ def run(spec: Survival, ctx: Context) -> AnalysisOutput:
         summary=_summary(spec, km, landmark_rows, test, fu.estimate),
         ard=ard.frame(),
         tables=(table,),
-        figures=(figure,),
+        figures=(figure,) if spec.figure else (),
         methods=tuple(methods),
         n=km.n,
         n_excluded=km.n_excluded,
