@@ -183,6 +183,11 @@ def worsen_crs(row: dict[str, Any], col: str, draw: st.DrawFn) -> dict[str, Any]
     elif col == "o2_flow_l_min" and v is not None:
         new[col] = v + draw(st.sampled_from([0.5, 4.0, 20.0]))
     elif col == "o2_device" and v is not None:
+        flow = row.get("o2_flow_l_min")
+        if v == "none" and flow is not None and flow > 0:
+            # "no oxygen" with a flow recorded is a contradiction, graded with the widest
+            # bounds; naming a device resolves it and may rightly narrow them
+            return None
         worse = [d for d in DEVICES if DEVICE_RANK[d] > DEVICE_RANK[v]]
         if not worse:
             return None
