@@ -253,11 +253,13 @@ def _risk_score(
 def _reasons(out: pd.DataFrame, present: pd.DataFrame, comps: Sequence[str]) -> list[str]:
     """Why a score could not be computed: absent components, or no day with all of them."""
     reasons = []
-    for p in out.index:
-        if not np.isnan(out.loc[p, list(comps)].to_numpy(dtype=np.float64)).any():
+    missing = np.isnan(out[list(comps)].to_numpy(dtype=np.float64)).any(axis=1)
+    found = present.loc[out.index, list(comps)].to_numpy(dtype=bool)
+    for incomplete, row in zip(missing, found, strict=True):
+        if not incomplete:
             reasons.append("")
             continue
-        absent = [a for a in comps if not bool(present.at[p, a])]
+        absent = [a for a, ok in zip(comps, row, strict=True) if not ok]
         if absent:
             reasons.append(f"no {', '.join(absent)} in window")
         else:

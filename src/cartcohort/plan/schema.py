@@ -341,6 +341,10 @@ def _clean_loc(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
     return tuple(p for p in loc if not (isinstance(p, str) and p in ANALYSIS_TYPES))
 
 
+#: The YAML loader: libyaml's safe loader when PyYAML was built with it.
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def parse_plan(text: str, *, source: str = "<plan>") -> Plan:
     """Parse and validate a plan from YAML text.
 
@@ -350,19 +354,21 @@ def parse_plan(text: str, *, source: str = "<plan>") -> Plan:
         With every problem at once, each as ``source line N, key K: message``.
     """
     try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
+        # libyaml when available (ten times faster); the node tree with line numbers is
+        # built only when there are problems to locate
+        data = yaml.load(text, Loader=_LOADER)  # a safe loader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
         msg = f"{source}{where}: not valid YAML ({getattr(exc, 'problem', exc)})."
         raise PlanError(msg) from exc
-    if not isinstance(data, dict) or root is None:
+    if not isinstance(data, dict):
         msg = f"{source}: a plan is a YAML mapping with name, title and analyses."
         raise PlanError(msg)
     try:
         return Plan.model_validate(data)
     except ValidationError as exc:
+        root = yaml.compose(text, Loader=_LOADER)  # a safe loader
         problems = []
         for err in exc.errors():
             loc = _clean_loc(tuple(err["loc"]))
