@@ -339,7 +339,7 @@ def report(
                 cohort,
                 dataset=dataset,
                 pool=pool,
-                progress=lambda analysis, _i, _n: progress.step(f"analysis {analysis}"),
+                progress=lambda label, _i, _n: progress.step(label),
             )
 
             def collect() -> Iterator[PlanResult]:
@@ -476,7 +476,22 @@ def main() -> None:
             "run again with CARTCOHORT_DEBUG=1 to see the details and please report it."
         )
         sys.exit(EXIT_INTERNAL)
-    sys.exit(code if isinstance(code, int) else 0)
+    _leave(code if isinstance(code, int) else 0)
+
+
+def _leave(code: int) -> None:
+    """Exit after a command that succeeded, without the interpreter's teardown.
+
+    Every file the command wrote is closed and its worker processes have been joined;
+    what is left is freeing the scientific stack's modules and objects, which takes
+    about 0.25 s (a fortieth of the demo report). Standard streams are flushed first.
+    """
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (BrokenPipeError, ValueError):  # a closed pipe (cartcohort ... | head)
+        os._exit(code)
+    os._exit(code)
 
 
 if __name__ == "__main__":

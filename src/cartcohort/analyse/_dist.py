@@ -79,8 +79,8 @@ def f_sf(x: FloatLike, df1: FloatLike, df2: FloatLike) -> Any:
 def rankdata(values: npt.ArrayLike) -> npt.NDArray[np.float64]:
     """Ranks 1..n, ties given their average rank."""
     flat = np.asarray(values, dtype=np.float64).ravel()
-    ranks: npt.NDArray[np.float64] = pd.Series(flat).rank(method="average").to_numpy(
-        dtype=np.float64
+    ranks: npt.NDArray[np.float64] = (
+        pd.Series(flat).rank(method="average").to_numpy(dtype=np.float64)
     )
     return ranks
 

@@ -179,8 +179,8 @@ def iter_plans(
         populations are built, to see them); ``None``, or a pool that has already
         started, runs every analysis here, in turn.
     progress
-        Called as ``progress(analysis_id, index, total)`` as each analysis finishes
-        (``index`` within its plan).
+        Called as ``progress("plan: analysis", index, total)`` as each analysis
+        finishes (``index`` and ``total`` within its plan).
     """
     specs = [p if isinstance(p, Plan) else load_plan(p) for p in plans]
     data = dataset if dataset is not None else derive(cohort)
@@ -205,7 +205,7 @@ def iter_plans(
                 )
                 outputs.append(output)
                 if progress is not None:
-                    progress(analysis.id, i, len(spec.analyses))
+                    progress(f"{spec.name}: {analysis.id}", i, len(spec.analyses))
             yield _plan_result(spec, cohort, data, ctx, outputs)
     finally:
         _RUNNING.clear()

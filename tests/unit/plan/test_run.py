@@ -73,3 +73,37 @@ def test_figures_draw(demo: Cohort) -> None:
     for output in result.outputs:
         for fig in output.figures:
             assert fig.draw().axes
+
+
+def test_iter_plans_in_worker_processes_gives_the_run_plan_results(demo: Cohort) -> None:
+    from cartcohort._pool import WorkerPool
+    from cartcohort.derive.dataset import derive
+    from cartcohort.plan.run import iter_plans
+    from cartcohort.render.report.build import results_payload
+
+    plans = [parse_plan(PLAN), "mrd"]
+    data = derive(demo)
+    expected = [run_plan(p, demo, dataset=data) for p in plans]
+    seen: list[str] = []
+    with WorkerPool(2) as pool:
+        assert pool.parallel
+        assert not pool.started
+        got = list(
+            iter_plans(plans, demo, dataset=data, pool=pool, progress=lambda s, *_: seen.append(s))
+        )
+        assert pool.started
+    serial = list(iter_plans(plans, demo, dataset=data))
+    for results in (got, serial):
+        assert [r.plan_name for r in results] == ["smoke", "mrd"]
+        assert results_payload(results) == results_payload(expected)
+    assert seen[:2] == ["smoke: cr", "smoke: os"]
+    assert len(seen) == sum(len(r.outputs) for r in expected)
+
+
+def test_worker_pool_without_workers_refuses_work() -> None:
+    from cartcohort._pool import WorkerPool
+
+    with WorkerPool(1) as pool:
+        assert not pool.parallel
+        with pytest.raises(RuntimeError, match="no worker processes"):
+            pool.submit(print)
