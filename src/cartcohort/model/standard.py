@@ -439,6 +439,7 @@ def _peak(name: str, label: str, unit: str, soft_max: float, *, short: str) -> C
 _PRODUCT_COLUMNS: tuple[Column, ...] = (
     Column(
         name="dose_cells_per_kg",
+        label="CAR-T dose",
         type="number",
         unit="CAR-T cells/kg",
         minimum=0,

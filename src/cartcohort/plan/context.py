@@ -53,6 +53,9 @@ class Context:
             return self.group_titles[name]
         if name in _PATIENT_COLUMNS:
             return PATIENTS.column(name).title
+        base = name.removeprefix("log10_")
+        if base != name and base in _PATIENT_COLUMNS:  # a covariate entered as log10
+            return f"{PATIENTS.column(base).title}, log10"
         return name.replace("_", " ")
 
 

@@ -40,13 +40,17 @@ from cartcohort.render.format import format_p
 MIN_N = 3
 
 
+#: How the kinetics units of the data standard (KINETICS_UNIT) are written on an axis.
+_UNIT_TEXT = {"copies_per_ug_dna": "copies/µg DNA", "cells_per_ul": "cells/µL"}
+
+
 def _long(spec: Dynamics, ctx: Context) -> tuple[pd.DataFrame, str]:
     if spec.source == "kinetics":
         require_table(ctx, "kinetics")
         frame = ctx.table("kinetics")
         frame = frame[frame["infusion"] == 1]
         unit = str(frame["unit"].dropna().iloc[0]) if frame["unit"].notna().any() else ""
-        label = f"CAR-T ({unit.replace('_', ' ')})" if unit else "CAR-T level"
+        label = f"CAR-T ({_UNIT_TEXT.get(unit, unit)})" if unit else "CAR-T level"
     else:
         require_table(ctx, "labs")
         if spec.analyte is None:

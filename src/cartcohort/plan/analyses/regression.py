@@ -308,7 +308,9 @@ def _summary(fits: _Fits, multi: pd.DataFrame | None, effect: str) -> str:
     return " ".join([head, *fits.notes])
 
 
-def _output(spec: Spec, fits: _Fits, effect: str, caption: str) -> AnalysisOutput:
+def _output(
+    spec: Spec, fits: _Fits, effect: str, caption: str, labels: dict[str, str]
+) -> AnalysisOutput:
     if not fits.univariable and fits.multivariable is None:
         reasons = "; ".join(f"{c}: {r}" for c, r in fits.failed.items())
         msg = f"no model could be fitted ({reasons})"
@@ -331,7 +333,9 @@ def _output(spec: Spec, fits: _Fits, effect: str, caption: str) -> AnalysisOutpu
                 name=f"{spec.id}_forest",
                 caption=f"{spec.title}: {which} {'hazard' if effect == 'hr' else 'odds'} "
                 "ratios with 95 % CI.",
-                draw=partial(plot_forest, shown, effect="hr" if effect == "hr" else "or"),
+                draw=partial(
+                    plot_forest, shown, effect="hr" if effect == "hr" else "or", labels=labels
+                ),
             ),
         )
     models = [*fits.univariable.values(), *([fits.multivariable] if fits.multivariable else [])]
@@ -364,7 +368,11 @@ def run_cox(spec: Cox, ctx: Context) -> AnalysisOutput:
     )
     _run_models(spec, fits)
     return _output(
-        spec, fits, "hr", f"Cox regression for {spec.endpoint}: hazard ratios (95 % CI) and p."
+        spec,
+        fits,
+        "hr",
+        f"Cox regression for {spec.endpoint}: hazard ratios (95 % CI) and p.",
+        {name: ctx.title_of(name) for name in names},
     )
 
 
@@ -385,6 +393,7 @@ def run_logistic(spec: Logistic, ctx: Context) -> AnalysisOutput:
         fits,
         "or",
         f"Logistic regression for {spec.outcome} ({method}): odds ratios (95 % CI) and p.",
+        {name: ctx.title_of(name) for name in names},
     )
 
 
