@@ -451,3 +451,13 @@ def test_flow_checks_arithmetic(tmp_path) -> None:  # type: ignore[no-untyped-de
     assert any(t.startswith("• Ineligible") for t in texts)
     add_footnote(fig, "test")
     assert save(fig, tmp_path / "flow")[0].stat().st_size > 1000
+
+
+def test_legend_labels_never_split_group_size_or_estimates() -> None:
+    from cartcohort.render.figures.km import _wrap_label
+
+    label = "High burden (>=5% blasts or EMD) (n = 60): 1-y CIR 20 % ± 5 %; 2-y CIR 31 % ± 6 %"
+    wrapped = _wrap_label(label, "single")
+    assert wrapped.replace("\n", " ") == label
+    for kept in ("(n = 60)", "20 % ± 5 %", "2-y CIR"):
+        assert kept in wrapped.splitlines()[0] or any(kept in ln for ln in wrapped.splitlines())

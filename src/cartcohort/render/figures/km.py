@@ -14,6 +14,7 @@ does not repeat the axis title; time is in months with the days underneath.
 from __future__ import annotations
 
 import math
+import re
 import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -216,8 +217,16 @@ def _legend_budget(width: Width) -> int:
 
 
 def _wrap_label(label: str, width: Width) -> str:
-    """A legend label wrapped to the figure width (long group names stay readable)."""
-    return textwrap.fill(label, width=_legend_budget(width) - 4, break_long_words=False)
+    """A legend label wrapped to the figure width (long group names stay readable); the
+    group size "(n = 60)", estimates such as "20 % ± 5 %" and "2-y OS" are never split."""
+    keep = re.sub(r"\(n = (\d+)\)", "(n\u00a0=\u00a0\\1)", label)
+    keep = re.sub(r"(\d) (%|±)", "\\1\u00a0\\2", keep)
+    keep = re.sub(r"(±|%) (\d)", "\\1\u00a0\\2", keep)
+    keep = re.sub(r"\b(\d+-(?:y|mo|d)) (\w)", "\\1\u00a0\\2", keep)  # "2-y OS"
+    wrapped = textwrap.fill(
+        keep, width=_legend_budget(width) - 4, break_long_words=False, break_on_hyphens=False
+    )
+    return wrapped.replace("\u00a0", " ")
 
 
 def _table_label(label: str, limit: int = 16) -> str:
