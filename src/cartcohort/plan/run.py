@@ -211,4 +211,4 @@ def iter_plans(
         _RUNNING.clear()
 
 
-__all__ = ["iter_plans", "preview_plan", "run_analysis", "run_plan", "run_plans"]
+__all__ = ["WorkerPool", "iter_plans", "preview_plan", "run_analysis", "run_plan", "run_plans"]
