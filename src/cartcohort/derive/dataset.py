@@ -365,6 +365,20 @@ def _wide_endpoints(patients: pd.DataFrame, endpoints: pd.DataFrame) -> None:
         ).astype("Int64")
 
 
+#: Display titles of derived patient columns (figures and tables of a report).
+DERIVED_TITLES: dict[str, str] = {
+    "responder": "CR/CRi",
+    "mrd_negative_cr": "MRD-negative CR",
+    "any_crs": "Any CRS",
+    "severe_crs": "Severe CRS (grade ≥ 3)",
+    "any_icans": "Any ICANS",
+    "severe_neurotoxicity": "Severe neurotoxicity (seizure or ICANS grade ≥ 3)",
+    "crs_icans_concurrent": "CRS and ICANS",
+    "crs_icans_max_grade": "Worse of CRS and ICANS grade",
+    "lfs_days": "Time from response to relapse or death (days)",
+}
+
+
 def derive(
     cohort: Cohort,
     *,
@@ -446,4 +460,4 @@ def derive(
     )
 
 
-__all__ = ["WIDE_ENDPOINTS", "AnalysisDataset", "derive"]
+__all__ = ["DERIVED_TITLES", "WIDE_ENDPOINTS", "AnalysisDataset", "derive"]

@@ -517,6 +517,7 @@ PATIENTS = Table(
         _pct("bm_blasts_pct", "Pre-infusion bone-marrow blasts (0-100)."),
         Column(
             name="mrd_pct",
+            label="Marrow MRD",
             type="number",
             unit="%",
             minimum=0,

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from cartcohort.ard import FlowStep
-from cartcohort.derive.dataset import AnalysisDataset
+from cartcohort.derive.dataset import DERIVED_TITLES, AnalysisDataset
 from cartcohort.errors import PlanError
 from cartcohort.model.cohort import Cohort
 from cartcohort.model.standard import PATIENTS
@@ -53,6 +53,8 @@ class Context:
             return self.group_titles[name]
         if name in _PATIENT_COLUMNS:
             return PATIENTS.column(name).title
+        if name in DERIVED_TITLES:
+            return DERIVED_TITLES[name]
         base = name.removeprefix("log10_")
         if base != name and base in _PATIENT_COLUMNS:  # a covariate entered as log10
             return f"{PATIENTS.column(base).title}, log10"

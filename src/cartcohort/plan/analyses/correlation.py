@@ -41,7 +41,9 @@ def _values(ctx: Context, column: str, *, log: bool) -> tuple[pd.Series, int]:
     return np.log10(values.where(values > 0)), bad
 
 
-def _plot(data: pd.DataFrame, spec: Correlation, result: CorrelationResult) -> Figure:
+def _plot(
+    data: pd.DataFrame, spec: Correlation, result: CorrelationResult, xlabel: str, ylabel: str
+) -> Figure:
     # A small scatter plot; drawn here because render/figures has no scatter yet.
     sizes = font_sizes("single")
     with style_context():
@@ -64,8 +66,8 @@ def _plot(data: pd.DataFrame, spec: Correlation, result: CorrelationResult) -> F
             ax.set_xscale("log")
         if spec.log_y:
             ax.set_yscale("log")
-        ax.set_xlabel(spec.x.replace("_", " "), fontfamily=FONT_FAMILY)
-        ax.set_ylabel(spec.y.replace("_", " "), fontfamily=FONT_FAMILY)
+        ax.set_xlabel(xlabel, fontfamily=FONT_FAMILY)
+        ax.set_ylabel(ylabel, fontfamily=FONT_FAMILY)
         symbol = "r" if spec.method == "pearson" else "rho"
         ax.set_title(
             f"{symbol} = {round_half_up(result.estimate, 2)}, {format_p(result.p_value)}, "
@@ -143,7 +145,9 @@ def run(spec: Correlation, ctx: Context) -> AnalysisOutput:
             FigureOutput(
                 name=f"{spec.id}_scatter",
                 caption=f"{spec.title}.",
-                draw=partial(_plot, complete, spec, result),
+                draw=partial(
+                    _plot, complete, spec, result, ctx.title_of(spec.x), ctx.title_of(spec.y)
+                ),
             ),
         ),
         methods=(result.method,),
