@@ -88,7 +88,12 @@ def test_report_writes_every_file(report: tuple[Path, list[PlanResult], list[str
     assert (out / "results.json").is_file()
     csvs = sorted(p.name for p in (out / "tables").glob("*.csv"))
     assert csvs == ["small__cr__counts.csv", "small__os__survival.csv"]
-    assert (out / "tables" / "tables.xlsx").is_file()
+    workbook = pd.read_excel(out / "tables" / "tables.xlsx", sheet_name=None)
+    index = workbook["index"]
+    assert list(index["file"]) == ["small__cr__counts.csv", "small__os__survival.csv"]
+    for sheet, file in zip(index["sheet"], index["file"], strict=True):  # same numbers
+        csv = pd.read_csv(out / "tables" / file)
+        pd.testing.assert_frame_equal(workbook[sheet], csv, check_dtype=False, rtol=1e-12)
     figures = sorted(p.name for p in (out / "figures").iterdir())
     assert figures == [
         f"small__{n}.{ext}" for n in ("cr_bars", "flow", "os_km") for ext in ("png", "svg")
