@@ -6,18 +6,20 @@ figures); on a machine with several cores they run in forked worker processes wh
 main process assembles the results and writes the tables. One pool serves both steps so
 that the machine is never asked to run more processes than it has cores.
 
-The pool forks lazily, at the first :meth:`WorkerPool.submit`: a step can register what
-its workers need to read (the analysis dataset, the plans' populations) in module state
-just before that, and the forked workers see it without it being pickled. What is
-submitted (the function and its arguments) is pickled; the caller keeps work that cannot
-be pickled for itself. Without ``fork`` (Windows, macOS spawn) or with one worker,
-:attr:`WorkerPool.parallel` is false and callers do the work in turn themselves.
+The pool forks lazily, at the first task: a step can register what its workers need to
+read (the analysis dataset, the plans' populations) in module state just before that,
+and the forked workers see it without it being pickled. A task (the function, its
+arguments and its result) crosses between processes pickled; :meth:`WorkerPool.try_submit`
+declines work that cannot be pickled and :meth:`Task.get` says when a result could not
+be, so the caller does that work itself. Without ``fork`` (Windows, macOS spawn) or with
+one worker, :attr:`WorkerPool.parallel` is false and callers do the work in turn.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import pickle
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
@@ -48,8 +50,9 @@ class WorkerPool:
         """Whether the workers have been forked (state registered now is not seen)."""
         return self._pool is not None
 
-    def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """Run ``fn(*args)`` in a worker; returns a ``multiprocessing`` ``AsyncResult``.
+    def try_submit(self, fn: Callable[..., Any], *args: Any) -> Task | None:
+        """Start ``fn(*args)`` in a worker, or return ``None`` when ``fn`` or its arguments
+        cannot be pickled (a lambda, say): the caller then runs it itself.
 
         Raises
         ------
@@ -59,9 +62,12 @@ class WorkerPool:
         if not self.parallel:
             msg = "this WorkerPool has no worker processes; run the work in this process"
             raise RuntimeError(msg)
+        payload = _dumps((fn, args))
+        if payload is None:
+            return None
         if self._pool is None:
             self._pool = mp.get_context("fork").Pool(self.workers)
-        return self._pool.apply_async(fn, args)
+        return Task(self._pool.apply_async(_call, (payload,)))
 
     def close(self) -> None:
         """Wait for the submitted work and stop the workers."""
@@ -91,4 +97,34 @@ class WorkerPool:
             self.terminate()
 
 
-__all__ = ["WorkerPool", "default_workers"]
+#: What :meth:`Task.get` returns when the worker's result could not be pickled.
+NOT_SENT = object()
+
+
+class Task:
+    """Work started by :meth:`WorkerPool.try_submit`."""
+
+    def __init__(self, pending: Any) -> None:
+        self._pending = pending
+
+    def get(self) -> Any:
+        """Wait for the result; :data:`NOT_SENT` if it could not be pickled back (an
+        exception raised by the work is raised here)."""
+        payload = self._pending.get()
+        return NOT_SENT if payload is None else pickle.loads(payload)  # our own pickle
+
+
+def _dumps(value: object) -> bytes | None:
+    try:
+        return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, AttributeError, TypeError):
+        return None
+
+
+def _call(payload: bytes) -> bytes | None:
+    """Worker side of a task: run it and pickle its result (``None``: not picklable)."""
+    fn, args = pickle.loads(payload)  # our own pickle, same program
+    return _dumps(fn(*args))
+
+
+__all__ = ["NOT_SENT", "Task", "WorkerPool", "default_workers"]

@@ -9,12 +9,11 @@ error message. Only a bug in cartcohort itself is re-raised.
 from __future__ import annotations
 
 import dataclasses
-import pickle
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from cartcohort._pool import WorkerPool
+from cartcohort._pool import NOT_SENT, WorkerPool
 from cartcohort.ard import AnalysisOutput, PlanResult
 from cartcohort.derive.dataset import AnalysisDataset, derive
 from cartcohort.errors import CartcohortError
@@ -139,15 +138,10 @@ def run_plans(
 _RUNNING: list[tuple[Plan, Context]] = []
 
 
-def _run_task(plan: int, analysis: int) -> bytes | None:
-    """Worker side of :func:`iter_plans`: one analysis, pickled (``None`` if it cannot
-    be pickled; the main process then runs it itself)."""
+def _run_task(plan: int, analysis: int) -> AnalysisOutput:
+    """Worker side of :func:`iter_plans`: one analysis of a registered plan."""
     spec, ctx = _RUNNING[plan]
-    output = run_analysis(spec.analyses[analysis], ctx)
-    try:
-        return pickle.dumps(output, protocol=pickle.HIGHEST_PROTOCOL)
-    except (pickle.PicklingError, AttributeError, TypeError):
-        return None
+    return run_analysis(spec.analyses[analysis], ctx)
 
 
 def iter_plans(
@@ -190,20 +184,18 @@ def iter_plans(
         # the workers fork at the first submit below and read the plans from _RUNNING
         _RUNNING[:] = list(zip(specs, contexts, strict=True))
         pending = [
-            [pool.submit(_run_task, p, a) for a in range(len(spec.analyses))]
+            [pool.try_submit(_run_task, p, a) for a in range(len(spec.analyses))]
             for p, spec in enumerate(specs)
         ]
     try:
         for spec, ctx, tasks in zip(specs, contexts, pending, strict=True):
-            outputs = []
+            outputs: list[AnalysisOutput] = []
             for i, (analysis, task) in enumerate(zip(spec.analyses, tasks, strict=True)):
-                payload = task.get() if task is not None else None
-                output = (
-                    pickle.loads(payload)  # our own payload, same program
-                    if payload is not None
-                    else run_analysis(analysis, ctx)
+                got = task.get() if task is not None else NOT_SENT
+                # NOT_SENT (no workers, or an output that could not be pickled): run it here
+                outputs.append(
+                    got if isinstance(got, AnalysisOutput) else run_analysis(analysis, ctx)
                 )
-                outputs.append(output)
                 if progress is not None:
                     progress(f"{spec.name}: {analysis.id}", i, len(spec.analyses))
             yield _plan_result(spec, cohort, data, ctx, outputs)

@@ -335,3 +335,17 @@ def test_png_bytes_is_a_png_any_reader_opens() -> None:
     assert image.size == (11, 7)
     assert np.array_equal(np.asarray(image), rgb)
     assert tuple(round(d) for d in image.info["dpi"]) == (300, 300)
+
+
+def test_xlsx_cells_are_what_excel_can_hold() -> None:
+    import datetime as dt
+
+    from cartcohort.render.report.build import _xlsx_value
+
+    assert [_xlsx_value(v) for v in (None, pd.NA, pd.NaT, np.nan)] == [None] * 4
+    assert _xlsx_value(np.inf) == "inf"  # Excel has no infinity; pandas writes this too
+    assert _xlsx_value(-np.inf) == "-inf"
+    assert _xlsx_value(np.int64(3)) == 3
+    assert type(_xlsx_value(np.float64(2.5))) is float
+    assert _xlsx_value(dt.date(2024, 1, 2)) == dt.date(2024, 1, 2)
+    assert _xlsx_value(("a", 1)) == "('a', 1)"

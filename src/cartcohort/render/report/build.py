@@ -27,7 +27,6 @@ import base64
 import datetime as dt
 import json
 import math
-import pickle
 import re
 import shutil
 import subprocess
@@ -42,7 +41,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from cartcohort._pool import WorkerPool
+from cartcohort._pool import NOT_SENT, Task, WorkerPool
 from cartcohort._results import _version
 from cartcohort.errors import CartcohortError
 from cartcohort.render.report import methods as m
@@ -465,20 +464,16 @@ def _write_xlsx(entries: Sequence[tuple[str, str, TableOutput]], path: Path) -> 
 
 
 def _xlsx_value(value: object) -> object:
-    """A cell value openpyxl writes: missing as an empty cell, numpy scalars as Python."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, float | np.floating) and math.isnan(value):
-        return None
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, pd.Timestamp):
-        return value.to_pydatetime()
-    if isinstance(value, pd.Timedelta):
-        return value.to_pytimedelta()
-    if isinstance(value, str | int | float | bool | dt.date | dt.time | dt.timedelta):
+    """A cell value openpyxl writes: as :func:`json_value` gives it (missing as an empty
+    cell, NumPy scalars as Python numbers), except dates and times, which stay dates, and
+    infinity, written as the text "inf"/"-inf" as pandas does (Excel has no infinity)."""
+    if isinstance(value, float | np.floating) and math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    if value is not pd.NaT and isinstance(value, dt.date | dt.time | dt.timedelta):
         return value
-    return str(value)
+    if isinstance(value, Mapping | list | tuple | set | frozenset):
+        return str(value)
+    return json_value(value)
 
 
 _XLSX_TIMES = re.compile(r"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
@@ -530,12 +525,6 @@ def _draw_and_save(draw: Callable[[], Figure], name: str, stem: Path) -> tuple[s
     # time). Text in the SVG is set as paths, so it looks the same on every machine.
     data = base64.b64encode(svg).decode("ascii")
     return f"data:image/svg+xml;base64,{data}", round(fig.get_figwidth() * PX_PER_INCH)
-
-
-def _render_payload(payload: bytes) -> tuple[str, int] | str:
-    """Worker side of :class:`_Rendering`: unpickle ``(draw, name, stem)`` and render it."""
-    draw, name, stem = pickle.loads(payload)  # our own payload, same program
-    return _draw_and_save(draw, name, stem)
 
 
 def png_bytes(rgb: npt.NDArray[np.uint8], dpi: int) -> bytes:
@@ -616,9 +605,9 @@ class _Rendering:
     """Figures being drawn: in worker processes while this process runs the next plan and
     writes the tables, the JSON and the XLSX.
 
-    Each figure goes to a worker of the :class:`~cartcohort._pool.WorkerPool` as a
-    pickled ``(draw, name, stem)``; a ``draw`` that cannot be pickled (a lambda in a
-    caller's own code) is drawn in this process instead. The files written do not depend
+    Each figure goes to a worker of the :class:`~cartcohort._pool.WorkerPool`; a ``draw``
+    that cannot be pickled (a lambda in a caller's own code) is drawn in this process
+    instead. The files written do not depend
     on the number of workers: each figure is drawn and saved by exactly one process with
     the same code. Without worker processes every figure is drawn here, in turn, by
     :meth:`finish`.
@@ -628,7 +617,7 @@ class _Rendering:
         self.pool = pool
         self.progress = progress
         self.jobs: list[_FigureJob] = []
-        self.remote: list[tuple[int, Any]] = []
+        self.remote: list[tuple[int, Task]] = []
         self.local: list[int] = []
 
     def submit(self, jobs: Sequence[_FigureJob]) -> None:
@@ -636,17 +625,15 @@ class _Rendering:
         for job in jobs[len(self.jobs) :]:
             index = len(self.jobs)
             self.jobs.append(job)
-            if not self.pool.parallel:
+            task = (
+                self.pool.try_submit(_draw_and_save, job.draw, job.view.name, job.stem)
+                if self.pool.parallel
+                else None
+            )
+            if task is None:
                 self.local.append(index)
-                continue
-            try:
-                payload = pickle.dumps(
-                    (job.draw, job.view.name, job.stem), protocol=pickle.HIGHEST_PROTOCOL
-                )
-            except (pickle.PicklingError, AttributeError, TypeError):
-                self.local.append(index)
-                continue
-            self.remote.append((index, self.pool.submit(_render_payload, payload)))
+            else:
+                self.remote.append((index, task))
 
     def _tick(self, index: int, done: int) -> None:
         if self.progress is not None:
@@ -658,8 +645,9 @@ class _Rendering:
         for index in self.local:
             outcomes[index] = _render(self.jobs[index])
             self._tick(index, len(outcomes))
-        for index, pending in self.remote:
-            outcomes[index] = pending.get()
+        for index, task in self.remote:
+            outcome = task.get()
+            outcomes[index] = _render(self.jobs[index]) if outcome is NOT_SENT else outcome
             self._tick(index, len(outcomes))
         for index, job in enumerate(self.jobs):
             outcome = outcomes[index]
