@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from cartcohort._pandas import category_codes
 from cartcohort._results import MethodInfo, WarningCollector, frame_to_ard
 from cartcohort._types import CIMethod
 from cartcohort.analyse._data import as_event, as_time, group_levels, prepare
@@ -124,7 +125,7 @@ def compress_keys(key: IntArray, size: int) -> tuple[IntArray, IntArray]:
 
 def group_codes(values: pd.Series, levels: Sequence[object]) -> IntArray:
     """Integer code of each row's level (position in ``levels``)."""
-    return np.asarray(pd.Categorical(values, categories=list(levels)).codes, dtype=np.int64)
+    return category_codes(values, list(levels))
 
 
 def levels_and_codes(values: pd.Series) -> tuple[list[object], IntArray]:

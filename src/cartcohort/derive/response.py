@@ -24,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from cartcohort._pandas import categorical
 from cartcohort.errors import DerivationError
 from cartcohort.model.standard import RESPONSE
 
@@ -283,8 +284,8 @@ def derive_response(
         raise DerivationError(msg)
     ids = _patient_ids(patients, "patients")
     out = patients.copy()
-    best = _response_levels(patients).to_numpy(dtype=object)
-    rday = _days(patients, "response_day").to_numpy(dtype=object)
+    best = _response_levels(patients).to_numpy(dtype=object, copy=True)
+    rday = _days(patients, "response_day").to_numpy(dtype=object, copy=True)
     known = [pd.notna(b) for b in best]
     source = np.array(["reported" if k else None for k in known], dtype=object)
     reason = np.array(
@@ -302,9 +303,9 @@ def derive_response(
                 reason[i] = f"best marrow call by day {by_day + window_days}"
             elif pd.isna(best[i]):
                 reason[i] = f"no reported response and no marrow call by day {by_day + window_days}"
-    out["best_response"] = pd.Categorical(best, categories=list(RESPONSE))
+    out["best_response"] = categorical(best, list(RESPONSE))
     out["response_day"] = pd.array(rday, dtype="Int64")
-    out["response_source"] = pd.Categorical(source, categories=list(_RESPONSE_SOURCES))
+    out["response_source"] = categorical(source, list(_RESPONSE_SOURCES))
     responder = np.array(
         [pd.NA if pd.isna(b) or b == "NE" else b in RESPONDER_LEVELS for b in best],
         dtype=object,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from cartcohort._pandas import categorical
 from cartcohort.ard import FlowStep
 from cartcohort.derive.dataset import DERIVED_TITLES, AnalysisDataset
 from cartcohort.errors import PlanError
@@ -122,7 +123,7 @@ def _group_column(frame: pd.DataFrame, key: str, g: Group) -> pd.Series:
     mapping = {lv: display.get(str(lv), str(lv)) for lv in levels}
     # Booleans written as yes/no in YAML arrive as True/False: match either spelling.
     mapped = values.map(lambda v: mapping.get(v, mapping.get(str(v))) if v is not None else None)
-    return pd.Series(pd.Categorical(mapped, categories=shown, ordered=True), index=frame.index)
+    return pd.Series(categorical(mapped, shown, ordered=True), index=frame.index)
 
 
 def _cut_labels(breaks: list[float]) -> list[str]:

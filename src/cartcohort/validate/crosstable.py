@@ -529,7 +529,7 @@ def _infusions(patients: _Patients, infusions: CheckedTable, sink: TableIssues) 
     has_first = data.groupby("pid")["n"].apply(lambda s: bool((s == 1).any()))
     missing_first = has_first[~has_first].index
     lacking = pd.Series(pids, dtype=object).isin(missing_first).to_numpy()
-    lacking &= ~pd.Series(pids, dtype=object).duplicated().to_numpy()
+    lacking = lacking & ~pd.Series(pids, dtype=object).duplicated().to_numpy()
     _rows(
         sink,
         "infusions.first_day",

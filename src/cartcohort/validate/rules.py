@@ -350,7 +350,7 @@ def _numbers(
         coerced |= pct.to_numpy()
     ok = text.str.fullmatch(_NUMBER).to_numpy(dtype=bool)
     values = pd.to_numeric(text.where(ok), errors="coerce").to_numpy(dtype=np.float64)
-    ok &= np.isfinite(values)
+    ok = ok & np.isfinite(values)  # a new array: to_numpy() may be read-only (pandas 3)
     return values, ok, coerced, text
 
 

@@ -35,6 +35,7 @@ import numpy.typing as npt
 import pandas as pd
 from pandas.api.extensions import ExtensionArray
 
+from cartcohort._pandas import category_codes
 from cartcohort.derive.toxicity.criteria import Scale, astct_crs, legacy_crs
 from cartcohort.errors import DerivationError, DerivationWarning
 from cartcohort.model.standard import O2_DEVICE
@@ -156,8 +157,7 @@ class _Obs:
                 self._cache[key] = np.full(self.keys.n, -1, dtype=np.int16)
             else:
                 s = self.frame[col]
-                cat = pd.Categorical(s, categories=list(vocab))
-                codes = np.asarray(cat.codes, dtype=np.int16)
+                codes = category_codes(s, list(vocab)).astype(np.int16)
                 bad = (codes < 0) & s.notna().to_numpy()
                 if bad.any():
                     values = sorted({str(v) for v in s[bad].unique()[:5]})

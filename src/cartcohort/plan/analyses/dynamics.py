@@ -19,6 +19,7 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
+from cartcohort._pandas import categorical
 from cartcohort.analyse._results import MethodInfo
 from cartcohort.analyse.compare import TTestResult, t_test
 from cartcohort.model.standard import ANALYTE_BY_NAME
@@ -86,7 +87,7 @@ def _paired_test(summary: pd.DataFrame, levels: list[object]) -> TTestResult | N
         return None
     long = wide.reset_index().melt(id_vars="day", var_name="group", value_name="centre")
     long["log10_centre"] = np.log10(long["centre"].astype(float))
-    long["group"] = pd.Categorical(long["group"], categories=levels, ordered=True)
+    long["group"] = categorical(long["group"], levels, ordered=True)
     return t_test(long, value="log10_centre", by="group", pair_id="day")
 
 

@@ -7,6 +7,7 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
+from cartcohort._pandas import categorical
 from cartcohort.analyse.compare import (
     AnovaResult,
     KruskalWallisResult,
@@ -62,8 +63,8 @@ def run_proportions(spec: CompareProportions, ctx: Context) -> AnalysisOutput:
         categories = [str(c) for c in present_levels(outcome)]
         outcome = outcome.astype(str)
     counts = pd.crosstab(
-        pd.Categorical(data[spec.by], categories=levels, ordered=True),
-        pd.Categorical(outcome, categories=categories),
+        categorical(data[spec.by], levels, ordered=True),
+        categorical(outcome, categories),
         dropna=False,
     )
     counts.index = [str(i) for i in counts.index]
@@ -153,7 +154,7 @@ def run_values(spec: CompareValues, ctx: Context) -> AnalysisOutput:
     data, n_missing = _complete(ctx, spec.value, spec.by)
     data[spec.value] = pd.to_numeric(data[spec.value]).astype("float64")
     levels = require_groups(data, spec.by)
-    data[spec.by] = pd.Categorical(data[spec.by], categories=levels, ordered=True)
+    data[spec.by] = categorical(data[spec.by], levels, ordered=True)
     two = len(levels) == 2
     test: TTestResult | MannWhitneyResult | AnovaResult | KruskalWallisResult
     if spec.test in ("t", "welch", "mann_whitney") and not two:

@@ -32,6 +32,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from cartcohort._pandas import categorical
 from cartcohort.analyse._results import MethodInfo
 from cartcohort.analyse.compare import anova, kruskal_wallis_test, mann_whitney_test, t_test
 from cartcohort.analyse.contingency import chi_square_test, cochran_armitage_test, fisher_exact
@@ -371,8 +372,8 @@ def run_distribution(spec: Distribution, ctx: Context) -> AnalysisOutput:
     order = [str(v) for v in present_levels(values)]
     data[spec.category] = values.astype("object").map(str)
     counts = pd.crosstab(
-        pd.Categorical(data[spec.by], categories=levels, ordered=True),
-        pd.Categorical(data[spec.category], categories=order),
+        categorical(data[spec.by], levels, ordered=True),
+        categorical(data[spec.category], order),
         dropna=False,
     )
     counts.index = pd.Index([str(i) for i in counts.index], name=spec.by)
