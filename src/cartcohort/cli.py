@@ -450,25 +450,27 @@ _register_serve()
 
 
 def main() -> None:
-    """Entry point of the ``cartcohort`` command."""
+    """Entry point of the ``cartcohort`` command.
+
+    Command-line misuse (an unknown command or option, a missing argument, a bad value) is
+    Typer's to report: it prints the usage, a one-line hint and the problem, and exits 2.
+    Typer runs in its standalone mode for that, whichever Click it uses (Typer >= 0.2x
+    vendors its own copy; older releases use the ``click`` package), so this module never
+    imports Click itself. What escapes a command is either a :class:`CartcohortError` (a
+    readable message, exit 1) or a bug (exit 70 with a one-line report; the traceback only
+    with ``CARTCOHORT_DEBUG=1``).
+    """
     try:
-        code = app(standalone_mode=False)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
+        app(prog_name="cartcohort")
+    except SystemExit as exc:  # standalone mode always ends in sys.exit
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if code != 0:
+            raise
+        _leave(0)
     except CartcohortError as exc:
         _echo_err(f"Error: {exc}")
         sys.exit(EXIT_PROBLEMS)
-    except KeyboardInterrupt:
-        _echo_err("Interrupted.")
-        sys.exit(130)
     except Exception as exc:  # the last guard: a user never sees a traceback
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(1)
         if os.environ.get("CARTCOHORT_DEBUG"):
             raise
         _echo_err(
@@ -476,7 +478,6 @@ def main() -> None:
             "run again with CARTCOHORT_DEBUG=1 to see the details and please report it."
         )
         sys.exit(EXIT_INTERNAL)
-    _leave(code if isinstance(code, int) else 0)
 
 
 def _leave(code: int) -> None:
