@@ -359,8 +359,18 @@ def results_payload(
         },
         "plans": plans,
         "data_quality": _quality_json(validation, dataset),
+        "software": _software_json(),
     }
     return json_value(payload)  # type: ignore[no-any-return]
+
+
+def _software_json() -> dict[str, Any]:
+    """The versions the numbers were computed with, and how they compare with the lock."""
+    lock = m.lock_status()
+    return {
+        "versions": dict(m.software_versions()),
+        "lock": lock.as_dict() if lock is not None else None,
+    }
 
 
 def _quality_json(
@@ -1149,6 +1159,7 @@ def write_report(
             options, dataset.provenance if dataset is not None else None
         ),
         "software": m.software_versions(),
+        "lock": m.lock_status(),
         "software_names": m.software_names(done),
         "version": payload["cartcohort_version"],
         "plan_warnings": [writer.redactor.note(w) for w in first.warnings]
