@@ -38,7 +38,7 @@ def category_codes(values: Iterable[object], categories: Sequence[object]) -> np
         )
     if arr.size == 0:
         return np.empty(0, dtype=np.int64)
-    return np.asarray(index.get_indexer(arr), dtype=np.int64)
+    return np.asarray(index.get_indexer(pd.Index(arr, dtype=object)), dtype=np.int64)
 
 
 def categorical(
@@ -50,6 +50,6 @@ def categorical(
     pandas 3.1's deprecation of the silent mapping to missing.
     """
     cats = list(categories)
-    return pd.Categorical.from_codes(
-        category_codes(values, cats), dtype=pd.CategoricalDtype(cats, ordered=ordered)
-    )
+    dtype = pd.CategoricalDtype(cats, ordered=ordered)
+    result: pd.Categorical = pd.Categorical.from_codes(category_codes(values, cats), dtype=dtype)
+    return result
