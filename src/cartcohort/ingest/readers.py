@@ -36,6 +36,15 @@ import yaml
 
 from cartcohort._types import Severity
 from cartcohort.errors import IngestError
+from cartcohort.ingest.limits import (
+    DEFAULT_LIMITS,
+    LIMITS_HINT,
+    ReadLimits,
+    file_size_problem,
+    parquet_problem,
+    text_problem,
+    zip_problem,
+)
 from cartcohort.ingest.mapping import (
     ColumnMapping,
     TableMapping,
@@ -222,10 +231,11 @@ class RawCohort:
 # Small helpers
 # ---------------------------------------------------------------------------------------------
 class _Log:
-    """Collects issues while reading."""
+    """Collects issues while reading, and carries the limits the reading is under."""
 
-    def __init__(self) -> None:
+    def __init__(self, limits: ReadLimits = DEFAULT_LIMITS) -> None:
         self.issues: list[Issue] = []
+        self.limits = limits
 
     def add(
         self,
@@ -842,8 +852,14 @@ def _read_csv(
             "Save the file as 'CSV UTF-8' to silence this warning.",
             table=table,
         )
-    _report_nul(text, display, table, log)
     delimiter = _sniff_delimiter(text)
+    problem = text_problem(text, delimiter, log.limits)
+    if problem is not None:
+        log.add(
+            "error", "file.limit", display, f"file not read: {problem}.", LIMITS_HINT, table=table
+        )
+        return None, data
+    _report_nul(text, display, table, log)
     decimal: Literal[".", ","] = "," if delimiter == ";" else "."
     where = _Where(file=display, table=table, kind="csv")
     _report_fallbacks(text, fallbacks, delimiter, where, log)
@@ -1147,9 +1163,21 @@ def _report_uncached(
         )
 
 
-def _sheet_grid(ws: object) -> tuple[list[list[str | None]], list[int]]:
+class _SheetTooLargeError(Exception):
+    """A sheet beyond the row or column limit (the message says which)."""
+
+
+def _sheet_grid(ws: object, limits: ReadLimits) -> tuple[list[list[str | None]], list[int]]:
+    """The sheet's cells as text, streamed; stops at the first row beyond the limits."""
     grid: list[list[str | None]] = []
-    for values in ws.iter_rows(min_row=1, values_only=True):  # type: ignore[attr-defined]
+    rows = ws.iter_rows(min_row=1, values_only=True)  # type: ignore[attr-defined]
+    for values in rows:
+        if len(values) > limits.max_columns:
+            msg = f"it is {len(values):,} columns wide, more than the {limits.max_columns:,} limit"
+            raise _SheetTooLargeError(msg)
+        if len(grid) > limits.max_rows:  # the header row and max_rows rows are allowed
+            msg = f"it has more than {limits.max_rows:,} rows, the limit"
+            raise _SheetTooLargeError(msg)
         grid.append([cell_text(v) for v in values])
     return grid, list(range(1, len(grid) + 1))
 
@@ -1170,7 +1198,18 @@ def _read_sheets(
     for ws in sheets:
         title = str(ws.title)
         table = _table_for(title) or (default_table if single else None)
-        grid, numbers = _sheet_grid(ws)
+        try:
+            grid, numbers = _sheet_grid(ws, log.limits)
+        except _SheetTooLargeError as exc:
+            log.add(
+                "error",
+                "file.limit",
+                display,
+                f"sheet {title!r} not read: {exc}.",
+                LIMITS_HINT,
+                sheet=title,
+            )
+            continue
         if table is None:
             if any(not _is_blank(r) for r in grid):
                 unknown.append(title)
@@ -1371,7 +1410,71 @@ def _read_one(
     log: _Log,
     mapping: ColumnMapping | None,
 ) -> tuple[list[RawTable], str]:
-    """Read one table file; returns its tables and the file's SHA-256."""
+    """Read one table file; returns its tables and the file's SHA-256.
+
+    The file's size, and an XLSX archive's or Parquet file's declared contents, are checked
+    against the limits first; a file beyond them is not read (``file.limit``).
+    """
+    problem = _limit_problem(path, log.limits)
+    if problem is not None:
+        log.add(
+            "error",
+            "file.limit",
+            display,
+            f"file not read: {problem}.",
+            LIMITS_HINT,
+            table=default_table or "",
+        )
+        return [], _file_sha256(path)
+    found, sha = _read_table_file(path, display, default_table, log, mapping)
+    for raw in found:
+        _check_cell_lengths(raw, log)
+    return found, sha
+
+
+def _limit_problem(path: Path, limits: ReadLimits) -> str | None:
+    ext = path.suffix.lower()
+    problem = file_size_problem(path, limits)
+    if problem is None and ext in EXCEL_EXTENSIONS:
+        problem = zip_problem(path, limits)
+    if problem is None and ext in PARQUET_EXTENSIONS:
+        problem = parquet_problem(path, limits)
+    return problem
+
+
+def _check_cell_lengths(raw: RawTable, log: _Log) -> None:
+    """An error for the first over-long cell of each column (beyond ``max_cell_chars``)."""
+    limit = log.limits.max_cell_chars
+    for name in raw.frame.columns:
+        lengths = raw.frame[name].str.len().to_numpy(dtype=np.float64, na_value=0.0)
+        over = np.flatnonzero(lengths > limit)
+        if over.size == 0:
+            continue
+        first = int(over[0])
+        log.add(
+            "error",
+            "file.limit",
+            raw.source,
+            f"{over.size} cell(s) of this column are longer than the {limit:,}-character "
+            f"limit; this one has {int(lengths[first]):,} characters (an unclosed quote, or a "
+            "file pasted into a cell?).",
+            "Shorten the value, or raise the limit (Python: ReadLimits(max_cell_chars=...)).",
+            table=raw.name,
+            sheet=raw.sheet,
+            row=raw.row_numbers[first],
+            column=str(name),
+            value=str(raw.frame[name].iloc[first])[:60],
+            count=int(over.size),
+        )
+
+
+def _read_table_file(
+    path: Path,
+    display: str,
+    default_table: str | None,
+    log: _Log,
+    mapping: ColumnMapping | None,
+) -> tuple[list[RawTable], str]:
     ext = path.suffix.lower()
     if ext in TEXT_EXTENSIONS:
         raw, data = _read_csv(path, display, default_table or "patients", log, mapping)
@@ -1504,6 +1607,7 @@ def read_source(
     path: str | os.PathLike[str],
     *,
     mapping: ColumnMapping | str | os.PathLike[str] | None = None,
+    limits: ReadLimits | None = None,
 ) -> RawCohort:
     """Read a cohort source into raw text tables.
 
@@ -1523,6 +1627,10 @@ def read_source(
           :func:`cartcohort.store.write_cohort`).
     mapping
         A :class:`~cartcohort.ingest.ColumnMapping`, or the path of a mapping YAML.
+    limits
+        Size, row, column, cell and unpacking limits (default
+        :data:`~cartcohort.ingest.limits.DEFAULT_LIMITS`), checked before the data are
+        read; a file beyond them is an error (``file.limit``) and is not read.
 
     Returns
     -------
@@ -1547,7 +1655,7 @@ def read_source(
         msg = f"{display!r} does not exist. Give a CSV, XLSX, Parquet or DuckDB file, or a folder."
         raise IngestError(msg)
     column_mapping = _as_mapping(mapping)
-    log = _Log()
+    log = _Log(limits or DEFAULT_LIMITS)
     if source.is_dir():
         tables, sources, meta = _read_folder(source, display, log, column_mapping)
         name_default = source.resolve().name
@@ -1606,7 +1714,8 @@ def _read_file(
         sha = _file_sha256(source)
     elif ext in (*TEXT_EXTENSIONS, *EXCEL_EXTENSIONS, *PARQUET_EXTENSIONS):
         found, sha = _read_one(source, display, default_table, log, mapping)
-        meta = _xlsx_metadata(source) if ext in EXCEL_EXTENSIONS else {}
+        readable = ext in EXCEL_EXTENSIONS and _limit_problem(source, log.limits) is None
+        meta = _xlsx_metadata(source) if readable else {}
     elif ext == ".xls":
         log.add(
             "error",
