@@ -13,7 +13,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "cartcohort"
 
 #: Lowest first. Modules of one layer may import each other.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("_types", "_pandas", "_results", "_pool", "errors", "model"),
+    ("_types", "_pandas", "_results", "_pool", "_spreadsheet", "errors", "model"),
     ("ingest",),
     ("validate",),
     ("store", "demo"),

@@ -21,6 +21,7 @@ from typing import Annotated, Any
 import typer
 
 from cartcohort.errors import CartcohortError
+from cartcohort.ingest.limits import DEFAULT_LIMITS, MB, ReadLimits
 
 app = typer.Typer(
     name="cartcohort",
@@ -41,15 +42,40 @@ MappingOption = Annotated[
 ]
 
 
+MaxRowsOption = Annotated[
+    int,
+    typer.Option(
+        "--max-rows", min=1, help="Most rows read from one table; larger files are refused."
+    ),
+]
+MaxFileMbOption = Annotated[
+    float,
+    typer.Option(
+        "--max-file-mb",
+        min=0.001,
+        help="Largest file read, in MB (an XLSX may unpack to 4 times this, a Parquet file "
+        "hold 4 times this uncompressed); larger files are refused.",
+    ),
+]
+#: Defaults of --max-rows and --max-file-mb: the library's (cartcohort.ingest.limits).
+_DEFAULT_MAX_ROWS = DEFAULT_LIMITS.max_rows
+_DEFAULT_MAX_FILE_MB = DEFAULT_LIMITS.max_file_bytes / MB
+
+
+def _limits(max_rows: int, max_file_mb: float) -> ReadLimits:
+    """Read limits from the command-line options (the rest as the library's defaults)."""
+    return ReadLimits.for_files(max_file_bytes=int(max_file_mb * MB), max_rows=max_rows)
+
+
 def _echo_err(message: str) -> None:
     typer.echo(message, err=True)
 
 
-def _load_raw(path: Path, mapping: Path | None):  # type: ignore[no-untyped-def]
+def _load_raw(path: Path, mapping: Path | None, limits: Any = None):  # type: ignore[no-untyped-def]
     from cartcohort.ingest import read_mapping, read_source
 
     column_mapping = read_mapping(mapping) if mapping is not None else None
-    return read_source(path, mapping=column_mapping)
+    return read_source(path, mapping=column_mapping, limits=limits)
 
 
 @app.command()
@@ -62,6 +88,8 @@ def validate(
     ] = False,
     mapping: MappingOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    max_rows: MaxRowsOption = _DEFAULT_MAX_ROWS,
+    max_file_mb: MaxFileMbOption = _DEFAULT_MAX_FILE_MB,
 ) -> None:
     """Check a cohort against the data standard and list every problem at once.
 
@@ -83,7 +111,7 @@ def validate(
     reports = []
     failed = False
     for target in targets:
-        raw = _load_raw(target, mapping)
+        raw = _load_raw(target, mapping, _limits(max_rows, max_file_mb))
         cohort, report = validate_cohort(raw)
         failed = failed or not report.ok
         reports.append((target, cohort, report))
@@ -108,6 +136,8 @@ def import_(
     path: Annotated[Path, typer.Argument(help="Cohort file or folder to import.")],
     db: Annotated[Path, typer.Option("--db", help="DuckDB database file to write.")],
     mapping: MappingOption = None,
+    max_rows: MaxRowsOption = _DEFAULT_MAX_ROWS,
+    max_file_mb: MaxFileMbOption = _DEFAULT_MAX_FILE_MB,
 ) -> None:
     """Validate a cohort and write it into a DuckDB database, all or nothing.
 
@@ -117,7 +147,7 @@ def import_(
     from cartcohort.store import write_cohort
     from cartcohort.validate import validate_cohort
 
-    raw = _load_raw(path, mapping)
+    raw = _load_raw(path, mapping, _limits(max_rows, max_file_mb))
     cohort, report = validate_cohort(raw)
     if cohort is None:
         typer.echo(report.render_text())
@@ -243,7 +273,7 @@ class _Progress:
             self._bar.stop()
 
 
-def _report_cohort(data: Path | None, mapping: Path | None):  # type: ignore[no-untyped-def]
+def _report_cohort(data: Path | None, mapping: Path | None, limits: Any = None):  # type: ignore[no-untyped-def]
     """Load and validate the cohort of ``cartcohort report`` (the demo when ``data`` is None)."""
     from cartcohort.validate import validate_cohort
 
@@ -252,7 +282,7 @@ def _report_cohort(data: Path | None, mapping: Path | None):  # type: ignore[no-
 
         _echo_err("No --data given: using the built-in SYNTHETIC demo cohort.")
         data = demo_path("synthetic")
-    cohort, report = validate_cohort(_load_raw(data, mapping))
+    cohort, report = validate_cohort(_load_raw(data, mapping, limits))
     if cohort is None:
         typer.echo(report.render_text())
         _echo_err("No report was written: fix the validation errors above and run again.")
@@ -302,6 +332,8 @@ def report(
     dna_ng: Annotated[
         float | None, typer.Option("--dna-ng", help="qPCR: genomic DNA per reaction, ng.")
     ] = None,
+    max_rows: MaxRowsOption = _DEFAULT_MAX_ROWS,
+    max_file_mb: MaxFileMbOption = _DEFAULT_MAX_FILE_MB,
 ) -> None:
     """Run analysis plans on a cohort and write the report (HTML, results.json, tables, figures).
 
@@ -316,7 +348,7 @@ def report(
         msg = "No plan given and no built-in plans are installed; pass --plan FILE."
         raise PlanError(msg)
     plans = [load_plan(name) for name in names]  # plan errors before any work
-    cohort, validation = _report_cohort(data, mapping)
+    cohort, validation = _report_cohort(data, mapping, _limits(max_rows, max_file_mb))
     assays = [_quantify(p, "qpcr", dna_ng) for p in qpcr or ()]
     assays += [_quantify(p, "immunoassay", None) for p in immunoassay or ()]
 

@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from cartcohort._spreadsheet import safe_frame, write_csv
 from cartcohort.model.cohort import METADATA_SHEET, apply_dtypes, metadata_rows
 from cartcohort.model.standard import ANALYTE_BY_NAME, STANDARD_VERSION, TABLE_BY_NAME, Table
 
@@ -1148,7 +1149,7 @@ def _write_tables(
         paths = []
         for table, frame in tables.items():
             path = folder / f"{table}.csv"
-            frame.to_csv(path, index=False, lineterminator="\n")
+            write_csv(frame, path, index=False, lineterminator="\n")
             paths.append(path)
         return paths
     if fmt == "parquet":
@@ -1167,7 +1168,7 @@ def _write_tables(
                     excel[col].dtype
                 ).startswith("datetime"):
                     excel[col] = excel[col].dt.strftime("%Y-%m-%d")
-            excel.astype(object).where(excel.notna(), None).to_excel(
+            safe_frame(excel.astype(object).where(excel.notna(), None)).to_excel(
                 writer, sheet_name=table, index=False
             )
         rows = metadata_rows(
@@ -1175,7 +1176,9 @@ def _write_tables(
             synthetic=bool(meta["synthetic"]),
             description=str(meta.get("description", "")),
         )
-        pd.DataFrame(rows).to_excel(writer, sheet_name=METADATA_SHEET, index=False, header=False)
+        safe_frame(pd.DataFrame(rows)).to_excel(
+            writer, sheet_name=METADATA_SHEET, index=False, header=False
+        )
     return [path]
 
 

@@ -3,11 +3,14 @@
 Readers accept CSV (comma, semicolon with decimal commas, tab; UTF-8 with or
 without BOM, or Latin-1), XLSX (one sheet, or one sheet per table), Parquet, a
 folder of such files and a DuckDB database. A column mapping (YAML) renames other
-headers to the standard's names. Validation happens in :mod:`cartcohort.validate`.
+headers to the standard's names. Every read is under size, row, column and unpacking limits
+(:class:`ReadLimits`, checked before the data are read). Validation happens in
+:mod:`cartcohort.validate`.
 """
 
 from __future__ import annotations
 
+from cartcohort.ingest.limits import DEFAULT_LIMITS, ReadLimits
 from cartcohort.ingest.mapping import (
     ColumnMapping,
     ColumnTarget,
@@ -18,11 +21,13 @@ from cartcohort.ingest.mapping import (
 from cartcohort.ingest.readers import Issue, RawCohort, RawTable, read_frames, read_source
 
 __all__ = [
+    "DEFAULT_LIMITS",
     "ColumnMapping",
     "ColumnTarget",
     "Issue",
     "RawCohort",
     "RawTable",
+    "ReadLimits",
     "TableMapping",
     "normalise_header",
     "read_frames",

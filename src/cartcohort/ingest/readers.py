@@ -22,6 +22,7 @@ import hashlib
 import io
 import math
 import os
+import re
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +36,15 @@ import yaml
 
 from cartcohort._types import Severity
 from cartcohort.errors import IngestError
+from cartcohort.ingest.limits import (
+    DEFAULT_LIMITS,
+    LIMITS_HINT,
+    ReadLimits,
+    file_size_problem,
+    parquet_problem,
+    text_problem,
+    zip_problem,
+)
 from cartcohort.ingest.mapping import (
     ColumnMapping,
     TableMapping,
@@ -61,6 +71,16 @@ METADATA_FILES = ("cohort.yaml", "cohort.yml")
 MAX_ROW_ISSUES = 20
 
 _MISSING = frozenset(MISSING_TOKENS)
+#: Characters nobody sees that make two identifiers differ: BOM, zero-width space,
+#: zero-width non-joiner and joiner, word joiner.
+INVISIBLE_CHARACTERS = "\ufeff\u200b\u200c\u200d\u2060"
+_INVISIBLE = re.compile(f"[{INVISIBLE_CHARACTERS}]")
+_UTF8_MULTIBYTE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+_ESCAPED_BYTES = re.compile("[\udc80-\udcff]+")
+#: A NUL byte in more than this share of a file's first 64 kB makes it binary, not text.
+_BINARY_NUL_SHARE = 0.01
 _DELIMITERS = (",", ";", "\t")
 _BINARY_MAGIC = (
     (b"PK\x03\x04", "a zip archive, e.g. an .xlsx workbook"),
@@ -211,10 +231,11 @@ class RawCohort:
 # Small helpers
 # ---------------------------------------------------------------------------------------------
 class _Log:
-    """Collects issues while reading."""
+    """Collects issues while reading, and carries the limits the reading is under."""
 
-    def __init__(self) -> None:
+    def __init__(self, limits: ReadLimits = DEFAULT_LIMITS) -> None:
         self.issues: list[Issue] = []
+        self.limits = limits
 
     def add(
         self,
@@ -535,6 +556,9 @@ def _build_table(
         for column, recode in mapping.values.items():
             if column in data and recode:
                 data[column] = _recode(data[column], recode)
+    for column in data:
+        if column == "patient_id" or column.endswith("_id"):
+            data[column] = _strip_invisible(data[column], column, row_numbers, where, log)
     frame = pd.DataFrame(data, index=pd.RangeIndex(len(row_numbers)), dtype=object)
     return RawTable(
         name=where.table,
@@ -546,6 +570,42 @@ def _build_table(
         decimal=decimal,
         scales=dict(plan.scales),
     )
+
+
+def _strip_invisible(
+    values: ObjectArray, column: str, row_numbers: Sequence[int], where: _Where, log: _Log
+) -> ObjectArray:
+    """Identifiers without BOMs and zero-width characters (they make ``P1`` and ``\\ufeffP1``
+    two patients), with one warning naming the rows."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    dirty = [i for i, u in enumerate(uniques) if isinstance(u, str) and _INVISIBLE.search(u)]
+    if not dirty:
+        return values
+    new_u = np.asarray(uniques, dtype=object).copy()
+    for i in dirty:
+        new_u[i] = _INVISIBLE.sub("", new_u[i])
+    out: ObjectArray = new_u[np.maximum(codes, 0)]
+    out[codes < 0] = None
+    positions = np.flatnonzero(np.isin(codes, dirty))
+    rows = [row_numbers[i] for i in positions.tolist()]
+    first = str(values[positions[0]])
+    log.add(
+        "warning",
+        "row.invisible_characters",
+        where.file,
+        f"{len(rows)} value(s) of {column} held invisible characters (byte-order mark or "
+        f"zero-width space; {_rows_text(rows)}), e.g. {first!r}; they were removed, so the "
+        f"value reads {_INVISIBLE.sub('', first)!r}.",
+        "Such characters come from copying identifiers out of another document; remove them "
+        "in the source file to silence this warning.",
+        table=where.table,
+        sheet=where.sheet,
+        row=rows[0],
+        column=column,
+        value=first,
+        count=len(rows),
+    )
+    return missing_to_none(out)
 
 
 def _recode(values: ObjectArray, recode: Mapping[str, str]) -> ObjectArray:
@@ -568,22 +628,156 @@ def _binary_reason(data: bytes) -> str | None:
     for magic, what in _BINARY_MAGIC:
         if data.startswith(magic):
             return f"it starts like {what}"
-    if b"\x00" in data[:65536]:
+    sample = data[:65536]
+    if sample.count(b"\x00") > _BINARY_NUL_SHARE * len(sample):
         return "it contains NUL bytes"
     return None
 
 
-def _decode(data: bytes) -> tuple[str, str]:
+@dataclass(frozen=True, slots=True)
+class _Fallback:
+    """Bytes of a UTF-8 file that are not UTF-8, read as Windows-1252 (or Latin-1)."""
+
+    offset: int  # in the decoded text
+    raw: bytes
+    text: str
+
+
+def _decode(data: bytes) -> tuple[str, str, list[_Fallback]]:
+    """The text, its encoding, and for a UTF-8 file with stray non-UTF-8 bytes each such place.
+
+    A file with no UTF-8 multi-byte character that is not valid UTF-8 is Windows-1252
+    (Latin-1 where a byte is undefined there). A file with both (UTF-8 ``é`` in one row and
+    a Windows-1252 ``ü`` in another, from pasting) is read as UTF-8 where it is UTF-8 and
+    each stray byte as Windows-1252, so ``José`` stays ``José``.
+    """
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16"
+        return data.decode("utf-16"), "utf-16", []
     try:
-        return data.decode("utf-8-sig"), "utf-8"
+        return data.decode("utf-8-sig"), "utf-8", []
     except UnicodeDecodeError:
         pass
+    if _UTF8_MULTIBYTE.search(data):
+        return _decode_mixed(data)
     try:
-        return data.decode("cp1252"), "cp1252"
+        return data.decode("cp1252"), "cp1252", []
     except UnicodeDecodeError:
-        return data.decode("latin-1"), "latin-1"
+        return data.decode("latin-1"), "latin-1", []
+
+
+def _decode_mixed(data: bytes) -> tuple[str, str, list[_Fallback]]:
+    escaped = data.decode("utf-8-sig", errors="surrogateescape")
+    parts: list[str] = []
+    fallbacks: list[_Fallback] = []
+    end = 0
+    length = 0
+    for match in _ESCAPED_BYTES.finditer(escaped):
+        before = escaped[end : match.start()]
+        parts.append(before)
+        length += len(before)
+        raw = bytes(ord(c) - 0xDC00 for c in match.group())
+        text = "".join(_byte_text(b) for b in raw)
+        fallbacks.append(_Fallback(length, raw, text))
+        parts.append(text)
+        length += len(text)
+        end = match.end()
+    parts.append(escaped[end:])
+    return "".join(parts), "mixed", fallbacks
+
+
+def _byte_text(byte: int) -> str:
+    try:
+        return bytes([byte]).decode("cp1252")
+    except UnicodeDecodeError:
+        return bytes([byte]).decode("latin-1")
+
+
+def _line_numbers(text: str, offsets: Sequence[int]) -> list[int]:
+    """The 1-based line of each offset (ascending) in ``text``."""
+    lines: list[int] = []
+    line, last = 1, 0
+    for offset in offsets:
+        line += text.count("\n", last, offset)
+        last = offset
+        lines.append(line)
+    return lines
+
+
+def _report_nul(text: str, display: str, table: str, log: _Log) -> None:
+    """An error for each line with a NUL byte: programs that read C strings cut the value
+    there, so what is stored could differ from what the file shows."""
+    offsets = [m.start() for m in re.finditer("\x00", text)]
+    if not offsets:
+        return
+    lines = sorted(set(_line_numbers(text, offsets)))
+    for line in lines[:MAX_ROW_ISSUES]:
+        log.add(
+            "error",
+            "csv.nul",
+            display,
+            "this line holds a NUL byte (character 0), which is never part of real data; a "
+            "value containing it may be cut short by other programs.",
+            "Delete the NUL byte (a text editor shows it as \\0 or NUL), or export the table "
+            "again from its source.",
+            table=table,
+            row=line,
+        )
+    if len(lines) > MAX_ROW_ISSUES:
+        rest = lines[MAX_ROW_ISSUES:]
+        log.add(
+            "error",
+            "csv.nul",
+            display,
+            f"{len(rest)} more lines hold NUL bytes ({_rows_text(rest)}).",
+            "Delete the NUL bytes, or export the table again from its source.",
+            table=table,
+            row=rest[0],
+            count=len(rest),
+        )
+
+
+def _report_fallbacks(
+    text: str, fallbacks: Sequence[_Fallback], delimiter: str, where: _Where, log: _Log
+) -> None:
+    """One warning per cell whose bytes were not UTF-8 in an otherwise UTF-8 file."""
+    if not fallbacks:
+        return
+    first_line = text[: text.find("\n") + 1 or None]
+    header = next(csv.reader(io.StringIO(first_line), delimiter=delimiter), [])
+    lines = _line_numbers(text, [f.offset for f in fallbacks])
+    for fallback, line in list(zip(fallbacks, lines, strict=True))[:MAX_ROW_ISSUES]:
+        start = text.rfind("\n", 0, fallback.offset) + 1
+        before = next(csv.reader([text[start : fallback.offset]], delimiter=delimiter), [""])
+        index = max(len(before) - 1, 0)
+        column = normalise_header(header[index]) if index < len(header) else None
+        raw = " ".join(f"0x{b:02X}" for b in fallback.raw)
+        log.add(
+            "warning",
+            "file.mixed_encoding",
+            where.file,
+            f"the file is UTF-8 except here: byte(s) {raw} are not UTF-8 and were read as "
+            f"Windows-1252 {fallback.text!r}, giving {before[-1] if before else ''}"
+            f"{fallback.text}...",
+            "Check the value, then save the file as 'CSV UTF-8' so every character is stored "
+            "one way.",
+            table=where.table,
+            row=line,
+            column=column,
+            value=fallback.text,
+        )
+    if len(fallbacks) > MAX_ROW_ISSUES:
+        rest = sorted(set(lines[MAX_ROW_ISSUES:]))
+        log.add(
+            "warning",
+            "file.mixed_encoding",
+            where.file,
+            f"{len(fallbacks) - MAX_ROW_ISSUES} more places hold bytes that are not UTF-8 "
+            f"({_rows_text(rest)}); they were read as Windows-1252.",
+            "Save the file as 'CSV UTF-8' so every character is stored one way.",
+            table=where.table,
+            row=rest[0],
+            count=len(fallbacks) - MAX_ROW_ISSUES,
+        )
 
 
 def _looks_like_text(text: str) -> bool:
@@ -632,8 +826,9 @@ def _read_csv(
         )
         return None, data
     reason = _binary_reason(data)
+    fallbacks: list[_Fallback] = []
     if reason is None:
-        text, encoding = _decode(data)
+        text, encoding, fallbacks = _decode(data)
         if not _looks_like_text(text):
             reason = "most of its first characters are control characters"
     if reason is not None:
@@ -658,8 +853,16 @@ def _read_csv(
             table=table,
         )
     delimiter = _sniff_delimiter(text)
+    problem = text_problem(text, delimiter, log.limits)
+    if problem is not None:
+        log.add(
+            "error", "file.limit", display, f"file not read: {problem}.", LIMITS_HINT, table=table
+        )
+        return None, data
+    _report_nul(text, display, table, log)
     decimal: Literal[".", ","] = "," if delimiter == ";" else "."
     where = _Where(file=display, table=table, kind="csv")
+    _report_fallbacks(text, fallbacks, delimiter, where, log)
     fast = _read_plain_csv(
         text,
         delimiter,
@@ -671,7 +874,7 @@ def _read_csv(
     if fast is not None:
         return fast, data
     try:
-        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        records, starts = _csv_records(text, delimiter)
     except csv.Error as exc:
         log.add(
             "error",
@@ -694,8 +897,21 @@ def _read_csv(
     )
     n_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
     if raw is not None and n_lines > len(records):  # some record spans several lines
-        _warn_multiline(raw, log)
+        _check_multiline(raw, log, _Lines(starts, n_lines, len(records), delimiter))
     return raw, data
+
+
+def _csv_records(text: str, delimiter: str) -> tuple[list[list[str]], list[int]]:
+    """The records of a CSV text and the line each starts on."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    records: list[list[str]] = []
+    starts: list[int] = []
+    last = 0
+    for record in reader:
+        records.append(record)
+        starts.append(last + 1)
+        last = reader.line_num
+    return records, starts
 
 
 def _read_plain_csv(
@@ -759,11 +975,54 @@ def _read_plain_csv(
     return _build_table(header, columns, numbers, where, log, decimal=decimal, mapping=mapping)
 
 
-def _warn_multiline(raw: RawTable, log: _Log) -> None:
+@dataclass(frozen=True, slots=True)
+class _Lines:
+    """How the records of a CSV file lie on its lines."""
+
+    starts: Sequence[int]  # line on which record i (0-based, header included) starts
+    n_lines: int
+    n_records: int
+    delimiter: str
+
+
+def _swallowed_rows(value: str, lines: _Lines, width: int) -> int:
+    """How many lines inside ``value`` look like rows of the table (an unclosed quote)."""
+    need = max(width - 1, 1)
+    return sum(1 for ln in value.splitlines()[1:] if ln.count(lines.delimiter) >= need)
+
+
+def _check_multiline(raw: RawTable, log: _Log, lines: _Lines) -> None:
+    """A value with line breaks: an error when the lines inside it look like rows (an
+    unclosed double quote swallowed them), else one warning per column."""
+    width = raw.frame.shape[1]
     for name in raw.frame.columns:
         values = raw.frame[name].to_numpy(dtype=object)
+        warned = False
         for i, v in enumerate(values):
-            if isinstance(v, str) and ("\n" in v or "\r" in v):
+            if not (isinstance(v, str) and ("\n" in v or "\r" in v)):
+                continue
+            swallowed = _swallowed_rows(v, lines, width)
+            if swallowed:
+                row = raw.row_numbers[i]
+                line = lines.starts[row - 1]
+                log.add(
+                    "error",
+                    "csv.unclosed_quote",
+                    raw.source,
+                    f'a double quote (") opens in this row (line {line} of the file) and is not '
+                    f"closed where the row ends: {swallowed} following line(s) that look like "
+                    "rows were read into this one value. The file has "
+                    f"{lines.n_lines} lines but gave {lines.n_records} rows.",
+                    'Close the quote or delete it (a quote inside a value is written "" inside '
+                    "a quoted value), then validate again. Nothing was imported.",
+                    table=raw.name,
+                    row=row,
+                    column=str(name),
+                    value=v[:60],
+                )
+                continue
+            if not warned:
+                warned = True
                 log.add(
                     "warning",
                     "csv.multiline",
@@ -776,7 +1035,6 @@ def _warn_multiline(raw: RawTable, log: _Log) -> None:
                     column=str(name),
                     value=v[:60],
                 )
-                break
 
 
 # ---------------------------------------------------------------------------------------------
@@ -804,15 +1062,122 @@ def _read_xlsx(
         )
         return []
     try:
-        return _read_sheets(wb, display, default_table, log, mapping)
+        formulas = _formula_cells(path)
+        return _read_sheets(wb, display, default_table, log, mapping, formulas)
     finally:
         with contextlib.suppress(Exception):
             wb.close()
 
 
-def _sheet_grid(ws: object) -> tuple[list[list[str | None]], list[int]]:
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+def _has_formula_tag(archive: zipfile.ZipFile) -> bool:
+    """Whether any worksheet's XML holds a formula element (read in chunks, not parsed)."""
+    for info in archive.infolist():
+        name = info.filename
+        if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
+            continue
+        tail = b""
+        with archive.open(info) as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                if _FORMULA_TAG.search(tail + chunk):
+                    return True
+                tail = chunk[-16:]
+    return False
+
+
+def _formula_cells(path: Path) -> dict[str, set[tuple[int, int]]]:
+    """Sheet title -> (row, column) of every formula cell; ``{}`` for a workbook without."""
+    from openpyxl import load_workbook
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if not _has_formula_tag(archive):
+                return {}
+        wb = load_workbook(path, read_only=True, data_only=False)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError):
+        return {}
+    try:
+        found: dict[str, set[tuple[int, int]]] = {}
+        for ws in wb.worksheets:
+            cells = {
+                (cell.row, cell.column)
+                for row in ws.iter_rows()
+                for cell in row
+                if getattr(cell, "data_type", None) == "f"
+            }
+            if cells:
+                found[str(ws.title)] = cells
+        return found
+    finally:
+        with contextlib.suppress(Exception):
+            wb.close()
+
+
+def _report_uncached(
+    grid: Sequence[Sequence[str | None]],
+    formulas: set[tuple[int, int]],
+    where: _Where,
+    log: _Log,
+) -> None:
+    """An error for each formula cell without a saved result: it would read as empty."""
+    header_at = next((i for i, row in enumerate(grid) if not _is_blank(row)), 0)
+    header = grid[header_at] if grid else []
+    from openpyxl.utils import get_column_letter
+
+    def unread(r: int, c: int) -> bool:
+        return r > len(grid) or c > len(grid[r - 1]) or grid[r - 1][c - 1] is None
+
+    empty = sorted((r, c) for r, c in formulas if unread(r, c))
+
+    names = [f"{get_column_letter(c)}{r}" for r, c in empty]
+    for (r, c), name in list(zip(empty, names, strict=True))[:MAX_ROW_ISSUES]:
+        head = header[c - 1] if c <= len(header) else None
+        log.add(
+            "error",
+            "sheet.formula_uncached",
+            where.file,
+            f"cell {name} holds a formula whose result was never saved in the file, so it "
+            "reads as empty.",
+            "Open the workbook in Excel or LibreOffice and save it (the results are then "
+            "stored), or replace the formulas by their values (Paste Special > Values).",
+            table=where.table,
+            sheet=where.sheet,
+            row=r,
+            column=normalise_header(head) if head else None,
+        )
+    if len(empty) > MAX_ROW_ISSUES:
+        rest = empty[MAX_ROW_ISSUES:]
+        log.add(
+            "error",
+            "sheet.formula_uncached",
+            where.file,
+            f"{len(rest)} more formula cells have no saved result "
+            f"({', '.join(names[MAX_ROW_ISSUES : MAX_ROW_ISSUES + 5])} ...).",
+            "Open the workbook in Excel or LibreOffice and save it.",
+            table=where.table,
+            sheet=where.sheet,
+            row=rest[0][0],
+            count=len(rest),
+        )
+
+
+class _SheetTooLargeError(Exception):
+    """A sheet beyond the row or column limit (the message says which)."""
+
+
+def _sheet_grid(ws: object, limits: ReadLimits) -> tuple[list[list[str | None]], list[int]]:
+    """The sheet's cells as text, streamed; stops at the first row beyond the limits."""
     grid: list[list[str | None]] = []
-    for values in ws.iter_rows(min_row=1, values_only=True):  # type: ignore[attr-defined]
+    rows = ws.iter_rows(min_row=1, values_only=True)  # type: ignore[attr-defined]
+    for values in rows:
+        if len(values) > limits.max_columns:
+            msg = f"it is {len(values):,} columns wide, more than the {limits.max_columns:,} limit"
+            raise _SheetTooLargeError(msg)
+        if len(grid) > limits.max_rows:  # the header row and max_rows rows are allowed
+            msg = f"it has more than {limits.max_rows:,} rows, the limit"
+            raise _SheetTooLargeError(msg)
         grid.append([cell_text(v) for v in values])
     return grid, list(range(1, len(grid) + 1))
 
@@ -823,6 +1188,7 @@ def _read_sheets(
     default_table: str | None,
     log: _Log,
     mapping: ColumnMapping | None,
+    formulas: Mapping[str, set[tuple[int, int]]],
 ) -> list[RawTable]:
     sheets = [ws for ws in wb.worksheets if not ws.title.startswith("_")]  # type: ignore[attr-defined]
     single = len(sheets) == 1
@@ -832,7 +1198,18 @@ def _read_sheets(
     for ws in sheets:
         title = str(ws.title)
         table = _table_for(title) or (default_table if single else None)
-        grid, numbers = _sheet_grid(ws)
+        try:
+            grid, numbers = _sheet_grid(ws, log.limits)
+        except _SheetTooLargeError as exc:
+            log.add(
+                "error",
+                "file.limit",
+                display,
+                f"sheet {title!r} not read: {exc}.",
+                LIMITS_HINT,
+                sheet=title,
+            )
+            continue
         if table is None:
             if any(not _is_blank(r) for r in grid):
                 unknown.append(title)
@@ -850,6 +1227,8 @@ def _read_sheets(
             )
             continue
         where = _Where(file=display, table=table, sheet=title, kind="sheet")
+        if title in formulas:
+            _report_uncached(grid, formulas[title], where, log)
         raw = _table_from_grid(
             grid,
             numbers,
@@ -1031,7 +1410,71 @@ def _read_one(
     log: _Log,
     mapping: ColumnMapping | None,
 ) -> tuple[list[RawTable], str]:
-    """Read one table file; returns its tables and the file's SHA-256."""
+    """Read one table file; returns its tables and the file's SHA-256.
+
+    The file's size, and an XLSX archive's or Parquet file's declared contents, are checked
+    against the limits first; a file beyond them is not read (``file.limit``).
+    """
+    problem = _limit_problem(path, log.limits)
+    if problem is not None:
+        log.add(
+            "error",
+            "file.limit",
+            display,
+            f"file not read: {problem}.",
+            LIMITS_HINT,
+            table=default_table or "",
+        )
+        return [], _file_sha256(path)
+    found, sha = _read_table_file(path, display, default_table, log, mapping)
+    for raw in found:
+        _check_cell_lengths(raw, log)
+    return found, sha
+
+
+def _limit_problem(path: Path, limits: ReadLimits) -> str | None:
+    ext = path.suffix.lower()
+    problem = file_size_problem(path, limits)
+    if problem is None and ext in EXCEL_EXTENSIONS:
+        problem = zip_problem(path, limits)
+    if problem is None and ext in PARQUET_EXTENSIONS:
+        problem = parquet_problem(path, limits)
+    return problem
+
+
+def _check_cell_lengths(raw: RawTable, log: _Log) -> None:
+    """An error for the first over-long cell of each column (beyond ``max_cell_chars``)."""
+    limit = log.limits.max_cell_chars
+    for name in raw.frame.columns:
+        lengths = raw.frame[name].str.len().to_numpy(dtype=np.float64, na_value=0.0)
+        over = np.flatnonzero(lengths > limit)
+        if over.size == 0:
+            continue
+        first = int(over[0])
+        log.add(
+            "error",
+            "file.limit",
+            raw.source,
+            f"{over.size} cell(s) of this column are longer than the {limit:,}-character "
+            f"limit; this one has {int(lengths[first]):,} characters (an unclosed quote, or a "
+            "file pasted into a cell?).",
+            "Shorten the value, or raise the limit (Python: ReadLimits(max_cell_chars=...)).",
+            table=raw.name,
+            sheet=raw.sheet,
+            row=raw.row_numbers[first],
+            column=str(name),
+            value=str(raw.frame[name].iloc[first])[:60],
+            count=int(over.size),
+        )
+
+
+def _read_table_file(
+    path: Path,
+    display: str,
+    default_table: str | None,
+    log: _Log,
+    mapping: ColumnMapping | None,
+) -> tuple[list[RawTable], str]:
     ext = path.suffix.lower()
     if ext in TEXT_EXTENSIONS:
         raw, data = _read_csv(path, display, default_table or "patients", log, mapping)
@@ -1164,6 +1607,7 @@ def read_source(
     path: str | os.PathLike[str],
     *,
     mapping: ColumnMapping | str | os.PathLike[str] | None = None,
+    limits: ReadLimits | None = None,
 ) -> RawCohort:
     """Read a cohort source into raw text tables.
 
@@ -1183,6 +1627,10 @@ def read_source(
           :func:`cartcohort.store.write_cohort`).
     mapping
         A :class:`~cartcohort.ingest.ColumnMapping`, or the path of a mapping YAML.
+    limits
+        Size, row, column, cell and unpacking limits (default
+        :data:`~cartcohort.ingest.limits.DEFAULT_LIMITS`), checked before the data are
+        read; a file beyond them is an error (``file.limit``) and is not read.
 
     Returns
     -------
@@ -1207,7 +1655,7 @@ def read_source(
         msg = f"{display!r} does not exist. Give a CSV, XLSX, Parquet or DuckDB file, or a folder."
         raise IngestError(msg)
     column_mapping = _as_mapping(mapping)
-    log = _Log()
+    log = _Log(limits or DEFAULT_LIMITS)
     if source.is_dir():
         tables, sources, meta = _read_folder(source, display, log, column_mapping)
         name_default = source.resolve().name
@@ -1266,7 +1714,8 @@ def _read_file(
         sha = _file_sha256(source)
     elif ext in (*TEXT_EXTENSIONS, *EXCEL_EXTENSIONS, *PARQUET_EXTENSIONS):
         found, sha = _read_one(source, display, default_table, log, mapping)
-        meta = _xlsx_metadata(source) if ext in EXCEL_EXTENSIONS else {}
+        readable = ext in EXCEL_EXTENSIONS and _limit_problem(source, log.limits) is None
+        meta = _xlsx_metadata(source) if readable else {}
     elif ext == ".xls":
         log.add(
             "error",

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from cartcohort._spreadsheet import write_csv
 from cartcohort.assay.quantify import QuantificationResult
 from cartcohort.render.figures import save
 from cartcohort.render.figures.assay import plot_standard_curve
@@ -45,7 +46,8 @@ def write_assay_outputs(
     table with provenance columns ``plate, fit_id, flag``, ready to add to a cohort
     folder; ``samples.csv`` (every sample with its flags); ``wells.csv``; ``fits.csv``
     (one row per curve) with the curves' parameters in ``fit_parameters.csv``; and
-    ``figures/<fit_id>.png|svg``, one figure per fit with the samples placed on it.
+    ``figures/<fit_id>.png|svg``, one figure per fit with the samples placed on it. Text
+    cells are formula-safe (:mod:`cartcohort._spreadsheet`).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -60,7 +62,7 @@ def write_assay_outputs(
         ("fit_parameters.csv", pd.concat([f.to_frame() for f in result.fits.values()])),
     ):
         path = out / filename
-        frame.to_csv(path, index=False)
+        write_csv(frame, path, index=False)
         written.append(path)
     figures = out / "figures"
     figures.mkdir(exist_ok=True)

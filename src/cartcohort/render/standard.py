@@ -16,6 +16,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from cartcohort._spreadsheet import neutralise
 from cartcohort.model.standard import (
     ANALYTES,
     FALSE_TOKENS,
@@ -221,7 +222,8 @@ def _write_dictionary(wb: Workbook) -> None:
                 col.description,
             )
             for j, v in enumerate(values, start=1):
-                ws.cell(row=row, column=j, value=v).alignment = Alignment(wrap_text=j == 8)
+                cell = ws.cell(row=row, column=j, value=neutralise(v))
+                cell.alignment = Alignment(wrap_text=j == 8)
             row += 1
     for letter, width in zip("ABCDEFGH", (14, 26, 10, 22, 26, 9, 40, 80), strict=True):
         ws.column_dimensions[letter].width = width

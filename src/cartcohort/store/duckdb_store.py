@@ -28,6 +28,7 @@ import pandas as pd
 import yaml
 
 from cartcohort._results import _version
+from cartcohort._spreadsheet import safe_frame, write_csv
 from cartcohort.errors import StoreError
 from cartcohort.model.cohort import (
     METADATA_FILE,
@@ -247,14 +248,14 @@ def export_cohort(
         with pd.ExcelWriter(path, engine="openpyxl") as writer:
             for name, frame in frames.items():
                 _for_text(frame).to_excel(writer, sheet_name=name, index=False)
-            pd.DataFrame(meta).to_excel(
+            safe_frame(pd.DataFrame(meta)).to_excel(
                 writer, sheet_name=METADATA_SHEET, index=False, header=False
             )
         return [path]
     for name, frame in frames.items():
         path = out / f"{name}.{fmt}"
         if fmt == "csv":
-            _for_text(frame).to_csv(path, index=False)
+            write_csv(_for_text(frame), path, index=False)
         else:
             _storable(frame).to_parquet(path, index=False)
         written.append(path)
@@ -267,7 +268,8 @@ def export_cohort(
 
 
 def _for_text(frame: pd.DataFrame) -> pd.DataFrame:
-    """Dates as ISO text and booleans as yes/no, so files open cleanly in a spreadsheet."""
+    """Dates as ISO text and booleans as yes/no, so files open cleanly in a spreadsheet;
+    text formula-safe (:func:`cartcohort._spreadsheet.safe_frame`)."""
     out = frame.copy()
     for name in out.columns:
         dtype = out[name].dtype
@@ -275,7 +277,7 @@ def _for_text(frame: pd.DataFrame) -> pd.DataFrame:
             out[name] = out[name].dt.strftime("%Y-%m-%d")
         elif pd.api.types.is_bool_dtype(dtype):
             out[name] = out[name].map({True: "yes", False: "no"}).astype("object")
-    return out
+    return safe_frame(out)
 
 
 __all__ = ["export_cohort", "read_cohort", "read_provenance", "write_cohort"]

@@ -64,6 +64,10 @@ Positions = npt.NDArray[np.intp]
 OK, COERCED, BAD = 0, 1, 2
 #: Largest magnitude accepted in an integer or day column (beyond it, floats lose integers).
 MAX_INTEGER = 1e15
+#: Whole numbers in a day column in this range are Excel date serials (1960-01-01 to
+#: 2099-12-31: a date cell formatted as a number), not 60 to 200 years of follow-up.
+EXCEL_SERIAL_RANGE = (21916, 73415)
+_EXCEL_EPOCH = np.datetime64("1899-12-30")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -724,6 +728,7 @@ def _check_column(
     keep[bad] = False
     values = np.where(keep, parsed.values[codes], _empty(col, n))
     if col.type == "day":
+        _refuse_excel_serials(ctx, check, parsed, values, keep)
         values = _days_from_dates(ctx, check, parsed, values, keep, row_anchor, pids)
     if col.type in ("number", "integer", "day"):
         numbers = values.astype(np.float64)
@@ -739,6 +744,53 @@ def _check_column(
         _check_ranges(check, numbers, note)
         return numbers
     return values
+
+
+def _refuse_excel_serials(
+    ctx: _Context,
+    check: _ColumnCheck,
+    parsed: _Parsed,
+    values: npt.NDArray[np.generic],
+    keep: npt.NDArray[np.bool_],
+) -> None:
+    """Day values that are Excel date serials: an error each; removed from ``values``/``keep``.
+
+    Refused rather than converted: whether 45123 is a date (2023-07-16) or a typing error
+    is for the data manager to say, and a date is one cell format away.
+    """
+    assert parsed.is_date is not None
+    candidates = np.flatnonzero(keep & ~parsed.is_date[np.maximum(check.codes, 0)])
+    if candidates.size == 0:
+        return
+    numbers = values[candidates].astype(np.float64)
+    low, high = EXCEL_SERIAL_RANGE
+    hits = candidates[(numbers >= low) & (numbers <= high) & (numbers == np.round(numbers))]
+    if hits.size == 0:
+        return
+
+    def message(p: int) -> str:
+        date = _EXCEL_EPOCH + np.timedelta64(round(float(values[p])), "D")
+        return (
+            f"value {check.value(p)!r} is not a number of days but how Excel stores the date "
+            f"{date} (a date cell formatted as a number); it would be "
+            f"{float(values[p]) / 365.25:.0f} years of follow-up."
+        )
+
+    check.sink.per_row(
+        "error",
+        "day.excel_serial",
+        hits,
+        column=check.col.name,
+        message=message,
+        value=check.value,
+        hint=f"Format the column as a date in Excel (it is then read as YYYY-MM-DD and "
+        f"converted with the patient's infusion_date), or give {check.col.name} as whole "
+        "days since the first infusion.",
+        what="Excel date serials",
+    )
+    ctx.mark_invalid(check.col.name, hits)
+    keep[hits] = False
+    values[hits] = np.nan
 
 
 def _is_int_text(text: str | None) -> bool:

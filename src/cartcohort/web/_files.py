@@ -100,22 +100,23 @@ def check_xlsx(path: Path, *, max_unpacked_bytes: int) -> None:
     ------
     UploadRejectedError
         Not a zip archive (an ``.xls`` renamed, a CSV named ``.xlsx`` ...), or it
-        would unpack to more than ``max_unpacked_bytes``.
+        would unpack to more than ``max_unpacked_bytes`` (or one of its parts unpacks
+        like a zip bomb: :func:`cartcohort.ingest.limits.zip_problem`).
     """
-    try:
-        with zipfile.ZipFile(path) as archive:
-            total = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError):
+    from cartcohort.ingest.limits import ReadLimits, zip_problem
+
+    if not zipfile.is_zipfile(path):
         msg = (
             "This file is not an Excel workbook (.xlsx), although its name ends in .xlsx. "
             "Open it in Excel and save it as 'Excel Workbook (.xlsx)', or as CSV."
         )
         raise UploadRejectedError(msg) from None
-    if total > max_unpacked_bytes:
+    # the same check as every read (cartcohort.ingest.limits), with this server's limit
+    problem = zip_problem(path, ReadLimits(max_unpacked_bytes=max_unpacked_bytes))
+    if problem is not None:
         msg = (
-            f"This workbook unpacks to {total / 1e6:.0f} MB, more than this server accepts "
-            f"({max_unpacked_bytes / 1e6:.0f} MB). Save each table as CSV and upload them "
-            "separately, or start the server with a larger limit."
+            f"This workbook cannot be read here: {problem}. Save each table as CSV and upload "
+            "them separately, or start the server with a larger limit."
         )
         raise UploadRejectedError(msg)
 

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from cartcohort._spreadsheet import write_csv
 from cartcohort.assay import quantify_immunoassay, quantify_qpcr, read_plate
 from cartcohort.assay.quantify import QuantificationResult
 from cartcohort.errors import CartcohortError
@@ -36,7 +37,7 @@ def _png(fig: object) -> str:
 
 
 def _csv_data_uri(frame: object) -> str:
-    text = frame.to_csv(index=False)  # type: ignore[attr-defined]
+    text = str(write_csv(frame, index=False))  # type: ignore[arg-type]
     return "data:text/csv;base64," + base64.b64encode(text.encode("utf-8")).decode("ascii")
 
 

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from cartcohort._spreadsheet import write_csv
 from cartcohort.demo import DEMO_NAMES, demo_path
 from cartcohort.errors import CartcohortError
 from cartcohort.ingest import read_source
@@ -250,7 +251,7 @@ async def validation_csv(request: Request) -> Response:
     for column in ("message", "hint"):
         frame[column] = [session.hide_paths(str(v)) for v in frame[column]]
     buffer = io.StringIO()
-    frame.to_csv(buffer, index=False)
+    write_csv(frame, buffer, index=False)  # cells quote the user's values
     return Response(
         buffer.getvalue().encode("utf-8-sig"),  # the BOM makes Excel read UTF-8
         media_type="text/csv; charset=utf-8",

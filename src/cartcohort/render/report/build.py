@@ -43,6 +43,7 @@ import pandas as pd
 
 from cartcohort._pool import NOT_SENT, Task, WorkerPool
 from cartcohort._results import _version
+from cartcohort._spreadsheet import neutralise, neutralise_text, write_csv
 from cartcohort.errors import CartcohortError
 from cartcohort.render.report import methods as m
 from cartcohort.render.tables import DisplayTable, format_table
@@ -428,9 +429,10 @@ def _safe(*parts: str) -> str:
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """The table as CSV, text cells formula-safe (:mod:`cartcohort._spreadsheet`)."""
     out = frame.copy()
     out.columns = pd.Index([str(c) for c in out.columns])
-    out.to_csv(path, index=False, lineterminator="\n")
+    write_csv(out, path, index=False, lineterminator="\n")
 
 
 def _write_xlsx(entries: Sequence[tuple[str, str, TableOutput]], path: Path) -> None:
@@ -439,9 +441,12 @@ def _write_xlsx(entries: Sequence[tuple[str, str, TableOutput]], path: Path) -> 
     Written with openpyxl's write-only workbook, row by row: half the time of
     ``DataFrame.to_excel`` (which styles every cell it writes), which mattered because the
     main process writes the workbook while the figures are drawn.
+
+    Text is formula-safe (:func:`~cartcohort._spreadsheet.neutralise`) and every text cell
+    is written with the string type, so no cell is ever a formula (openpyxl otherwise makes
+    any text starting with ``=`` one) or an error value (``#N/A`` as text).
     """
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
     workbook = Workbook(write_only=True)
@@ -451,13 +456,14 @@ def _write_xlsx(entries: Sequence[tuple[str, str, TableOutput]], path: Path) -> 
         ws = workbook.create_sheet(name)
         header = []
         for column in frame.columns:
-            cell = WriteOnlyCell(ws, value=str(column))
+            cell = _text_cell(ws, neutralise_text(str(column)))
             cell.font = bold
             header.append(cell)
         ws.append(header)
         columns = [frame[c].astype(object).to_numpy() for c in frame.columns]
         for row in zip(*columns, strict=True):
-            ws.append([_xlsx_value(v) for v in row])
+            values = [_xlsx_value(v) for v in row]
+            ws.append([_text_cell(ws, v) if isinstance(v, str) else v for v in values])
 
     index = pd.DataFrame(
         [
@@ -473,17 +479,27 @@ def _write_xlsx(entries: Sequence[tuple[str, str, TableOutput]], path: Path) -> 
     _normalise_zip(path)
 
 
+def _text_cell(ws: Any, text: str) -> Any:
+    """A write-only cell holding ``text`` as text, whatever it begins with."""
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(ws, value=text)
+    cell.data_type = "s"
+    return cell
+
+
 def _xlsx_value(value: object) -> object:
     """A cell value openpyxl writes: as :func:`json_value` gives it (missing as an empty
     cell, NumPy scalars as Python numbers), except dates and times, which stay dates, and
-    infinity, written as the text "inf"/"-inf" as pandas does (Excel has no infinity)."""
+    infinity, written as the text "inf"/"-inf" as pandas does (Excel has no infinity).
+    Text is formula-safe (:func:`~cartcohort._spreadsheet.neutralise`)."""
     if isinstance(value, float | np.floating) and math.isinf(value):
         return "inf" if value > 0 else "-inf"
     if value is not pd.NaT and isinstance(value, dt.date | dt.time | dt.timedelta):
         return value
     if isinstance(value, Mapping | list | tuple | set | frozenset):
-        return str(value)
-    return json_value(value)
+        return neutralise_text(str(value))
+    return neutralise(json_value(value))
 
 
 _XLSX_TIMES = re.compile(r"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
