@@ -267,9 +267,7 @@ _IPV4 = re.compile(r"(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}
 _SSN = re.compile(r"\d{3}-\d{2}-\d{4}")
 # a phone number: 9-15 digits in groups, with a country code, an area code in brackets or
 # at least three groups (so 1234.5678 or 150000000 is not one)
-_PHONE = re.compile(
-    r"(\+\d{1,3}[\s.-]?)?(\(\d{1,4}\)[\s.-]?)?\d{1,4}([\s.-]\d{2,4}){1,5}"
-)
+_PHONE = re.compile(r"(\+\d{1,3}[\s.-]?)?(\(\d{1,4}\)[\s.-]?)?\d{1,4}([\s.-]\d{2,4}){1,5}")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?)?|\d{1,2}[/.]\d{1,2}[/.]\d{4}")
 
 
