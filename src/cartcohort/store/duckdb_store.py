@@ -3,9 +3,24 @@
 Atomicity: the new database is written to a temporary file in the same folder,
 flushed to disk, and only then moved over the target with :func:`os.replace`,
 which is atomic on POSIX and Windows. A failed or killed import therefore leaves
-an existing database byte-for-byte unchanged (at worst a stray temporary file,
+an existing database byte-for-byte unchanged (at worst a stray temporary folder,
 removed by the next import). Re-importing the same cohort replaces every table,
 so the data in the database are the same however often it is imported.
+
+Never another file: an existing target is replaced only when it is a DuckDB database
+(the ``DUCK`` magic bytes) that cartcohort wrote, recognised by its ``_cohort`` table
+with the columns listed in :data:`MARKER_COLUMNS`; the input file (``source``, and every
+recorded source file) is never a target, compared by resolved path and by inode. The new
+file takes the old one's mode and, where allowed, owner; a new database is created 0600
+(owner only: it holds patient data). The temporary file lives in a private (0700) folder
+beside the target. Imports into one database hold an exclusive lock on ``.NAME.lock``
+beside it (``fcntl.flock``; released by the operating system if the process dies), so
+they run one after the other; after :data:`LOCK_TIMEOUT_S` seconds of waiting an import
+gives up with a "busy" :class:`~cartcohort.errors.StoreError`.
+
+Direct identifiers: extra columns that look like direct identifiers (see
+:mod:`cartcohort.validate.identifiers`) are refused by :func:`write_cohort` and
+:func:`export_cohort` unless ``allow_identifiers`` names them.
 
 Layout of the database: one table per standard table (same names and columns;
 categories stored as text, days as BIGINT, booleans as BOOLEAN), plus
