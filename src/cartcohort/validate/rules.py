@@ -56,7 +56,12 @@ from cartcohort.model.standard import (
     normalise_unit,
 )
 from cartcohort.validate.identifiers import REFERENCE as IDENTIFIER_REFERENCE
-from cartcohort.validate.identifiers import identify_column, is_allowed
+from cartcohort.validate.identifiers import (
+    IdentifierColumn,
+    header_category,
+    identify_column,
+    is_allowed,
+)
 from cartcohort.validate.report import TableIssues, rows_text
 
 ObjectArray = npt.NDArray[np.object_]
@@ -902,6 +907,36 @@ def _identifier_column(ctx: _Context, name: str, allow: Sequence[str]) -> bool:
     return True
 
 
+def _identifier_pseudonym(ctx: _Context, allow: Sequence[str]) -> None:
+    """Refuse a ``patient_id`` taken from a header that names a direct identifier (MRN ...)."""
+    header = ctx.raw.original_headers.get("patient_id")
+    if "patient_id" not in ctx.raw.frame.columns or not header:
+        return
+    category = header_category(header)
+    if category is None:
+        return
+    found = IdentifierColumn(
+        table=ctx.spec.name,
+        column="patient_id",
+        header=header,
+        category=category,
+        evidence="header",
+    )
+    if is_allowed(found, allow):
+        return
+    ctx.sink.add(
+        "error",
+        "mapping.identifier",
+        f"patient_id is read from the header {header!r}, which looks like a direct "
+        f"identifier ({category}; {IDENTIFIER_REFERENCE}); patient_id must be a study "
+        "pseudonym.",
+        "Replace the values by study pseudonyms (P001, P002 ...) and keep the key apart, "
+        "or, if your approvals allow it, pass --allow-identifiers patient_id.",
+        column="patient_id",
+        value=header,
+    )
+
+
 def check_table(
     raw: RawTable,
     *,
@@ -968,6 +1003,7 @@ def check_table(
     if spec.name == "labs":
         _check_labs(ctx, columns)
     extras = tuple(c for c in raw.frame.columns if c not in spec.column_names)
+    _identifier_pseudonym(ctx, allow_identifiers)
     for name in extras:
         if not _identifier_column(ctx, str(name), allow_identifiers):
             _extra_column(ctx, str(name))

@@ -197,3 +197,16 @@ def test_load_cohort_takes_the_allow_list(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="MRN"):
         load_cohort(path)
     assert load_cohort(path, allow_identifiers=["mrn"]).n_patients == 2
+
+
+def test_patient_id_mapped_from_an_identifier_header_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "patients.csv"
+    path.write_text("MRN,sex\n000123,F\n000456,M\n", encoding="utf-8")
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text("columns:\n  MRN: patient_id\n", encoding="utf-8")
+    with pytest.raises(ValidationError, match="read from the header 'MRN'"):
+        load_cohort(path, mapping=mapping)
+    assert load_cohort(path, mapping=mapping, allow_identifiers=["patient_id"]).n_patients == 2
+    ordinary = tmp_path / "ordinary.csv"
+    ordinary.write_text("Patient ID,sex\nP1,F\n", encoding="utf-8")
+    assert load_cohort(ordinary).n_patients == 1  # an ordinary header is no identifier
