@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import glob
 import os
 import shutil
 import stat
@@ -122,7 +123,7 @@ def refuse_identifiers(cohort: Cohort, *, allow: Iterable[str], action: str) -> 
 
 def _cleanup_stale(target: Path) -> None:
     """Remove temporary files or folders left by a killed import (call with the lock held)."""
-    for stale in target.parent.glob(f".{target.name}.*.tmp*"):
+    for stale in target.parent.glob(f".{glob.escape(target.name)}.*.tmp*"):
         with contextlib.suppress(OSError):
             if stale.is_dir() and not stale.is_symlink():
                 shutil.rmtree(stale)
@@ -317,6 +318,7 @@ def write_cohort(
         A validated cohort (from :func:`cartcohort.validate.load_cohort`).
     db_path
         The database file; created if absent (readable by its owner only, mode 0600).
+        A symbolic link is followed: the database it points to is replaced.
         An existing file is replaced only when it is a database cartcohort wrote (it has
         the ``_cohort`` table); the new one keeps its mode and, where allowed, its owner.
     source
@@ -345,7 +347,9 @@ def write_cohort(
     Imports into one database take a lock (``.NAME.lock`` beside it), so concurrent
     imports run one after the other; the last one to finish wins.
     """
-    target = Path(db_path)
+    given = Path(db_path)
+    # a symbolic link to a database: replace the database it points to, keep the link
+    target = given.resolve() if given.is_symlink() and given.exists() else given
     refuse_identifiers(cohort, allow=allow_identifiers, action="stored")
     protected = [*(s.path for s in cohort.sources), *([source] if source is not None else [])]
     _check_target(target, protected)
@@ -372,7 +376,7 @@ def write_cohort(
     except (OSError, duckdb.Error) as exc:
         msg = f"Could not write the cohort database {str(target)!r}: {exc}. It was left unchanged."
         raise StoreError(msg) from exc
-    return target
+    return given
 
 
 def _cohort_row(cohort: Cohort) -> pd.DataFrame:

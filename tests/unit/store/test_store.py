@@ -374,3 +374,14 @@ def test_identifier_columns_are_not_exported_unless_allowed(tmp_path: Path) -> N
     assert not (tmp_path / "out").exists()
     export_cohort(stored, tmp_path / "out", fmt="csv", allow_identifiers=["email", "contact"])
     assert "a@example.org" in (tmp_path / "out" / "patients.csv").read_text()
+
+
+def test_a_link_to_a_database_is_followed_and_kept(tmp_path: Path) -> None:
+    (tmp_path / "real").mkdir()
+    real = write_cohort(small_cohort(), tmp_path / "real" / "c[1].duckdb")
+    link = tmp_path / "c.duckdb"
+    link.symlink_to(real)
+    write_cohort(small_cohort(3), link)
+    assert link.is_symlink()
+    assert len(read_cohort(real).patients) == 3
+    assert sorted(p.name for p in (tmp_path / "real").iterdir()) == ["c[1].duckdb"]
