@@ -41,6 +41,22 @@ MappingOption = Annotated[
     ),
 ]
 
+AllowIdentifiersOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--allow-identifiers",
+        metavar="COLUMN[,COLUMN]",
+        help="Keep these columns although they look like direct identifiers (names, record "
+        "numbers, dates of birth, contact details; HIPAA Safe Harbor). Refused by default.",
+    ),
+]
+
+
+def _allowed(values: list[str] | None) -> tuple[str, ...]:
+    from cartcohort.validate.identifiers import split_allow
+
+    return split_allow(values)
+
 
 MaxRowsOption = Annotated[
     int,
@@ -90,6 +106,7 @@ def validate(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     max_rows: MaxRowsOption = _DEFAULT_MAX_ROWS,
     max_file_mb: MaxFileMbOption = _DEFAULT_MAX_FILE_MB,
+    allow_identifiers: AllowIdentifiersOption = None,
 ) -> None:
     """Check a cohort against the data standard and list every problem at once.
 
@@ -112,7 +129,7 @@ def validate(
     failed = False
     for target in targets:
         raw = _load_raw(target, mapping, _limits(max_rows, max_file_mb))
-        cohort, report = validate_cohort(raw)
+        cohort, report = validate_cohort(raw, allow_identifiers=_allowed(allow_identifiers))
         failed = failed or not report.ok
         reports.append((target, cohort, report))
     if as_json:
@@ -138,24 +155,28 @@ def import_(
     mapping: MappingOption = None,
     max_rows: MaxRowsOption = _DEFAULT_MAX_ROWS,
     max_file_mb: MaxFileMbOption = _DEFAULT_MAX_FILE_MB,
+    allow_identifiers: AllowIdentifiersOption = None,
 ) -> None:
     """Validate a cohort and write it into a DuckDB database, all or nothing.
 
     On validation errors nothing is written and the report is printed. An existing
-    database is replaced only when the new one is completely written.
+    database is replaced only when the new one is completely written, and only when it
+    is a database cartcohort wrote (never the input file or any other file). A new
+    database is readable by its owner only; a replaced one keeps its permissions.
     """
     from cartcohort.store import write_cohort
     from cartcohort.validate import validate_cohort
 
+    allowed = _allowed(allow_identifiers)
     raw = _load_raw(path, mapping, _limits(max_rows, max_file_mb))
-    cohort, report = validate_cohort(raw)
+    cohort, report = validate_cohort(raw, allow_identifiers=allowed)
     if cohort is None:
         typer.echo(report.render_text())
         _echo_err(f"Nothing was imported: fix the errors above. {db} was not changed.")
         raise typer.Exit(EXIT_PROBLEMS)
     if report.warnings:
         typer.echo(report.render_text())
-    write_cohort(cohort, db)
+    write_cohort(cohort, db, source=path, allow_identifiers=allowed)
     sizes = ", ".join(f"{k} {len(v)}" for k, v in cohort.tables.items())
     typer.echo(f"Imported {cohort.n_patients} patients into {db} ({sizes}).")
 
@@ -167,12 +188,18 @@ def export(
     fmt: Annotated[
         str, typer.Option("--format", help="csv, xlsx or parquet.", case_sensitive=False)
     ] = "csv",
+    allow_identifiers: AllowIdentifiersOption = None,
 ) -> None:
-    """Write a stored cohort back out as CSV, XLSX or Parquet files."""
+    """Write a stored cohort back out as CSV, XLSX or Parquet files.
+
+    Columns that look like direct identifiers are not exported unless allowed.
+    """
     from cartcohort.store import export_cohort, read_cohort
 
     cohort = read_cohort(db)
-    paths = export_cohort(cohort, out, fmt=fmt.lower())
+    paths = export_cohort(
+        cohort, out, fmt=fmt.lower(), allow_identifiers=_allowed(allow_identifiers)
+    )
     typer.echo(f"Wrote {len(paths)} file(s) to {out}: " + ", ".join(p.name for p in paths))
 
 
@@ -273,7 +300,12 @@ class _Progress:
             self._bar.stop()
 
 
-def _report_cohort(data: Path | None, mapping: Path | None, limits: Any = None):  # type: ignore[no-untyped-def]
+def _report_cohort(  # type: ignore[no-untyped-def]
+    data: Path | None,
+    mapping: Path | None,
+    limits: Any = None,
+    allow_identifiers: list[str] | None = None,
+):
     """Load and validate the cohort of ``cartcohort report`` (the demo when ``data`` is None)."""
     from cartcohort.validate import validate_cohort
 
@@ -282,7 +314,9 @@ def _report_cohort(data: Path | None, mapping: Path | None, limits: Any = None):
 
         _echo_err("No --data given: using the built-in SYNTHETIC demo cohort.")
         data = demo_path("synthetic")
-    cohort, report = validate_cohort(_load_raw(data, mapping, limits))
+    cohort, report = validate_cohort(
+        _load_raw(data, mapping, limits), allow_identifiers=_allowed(allow_identifiers)
+    )
     if cohort is None:
         typer.echo(report.render_text())
         _echo_err("No report was written: fix the validation errors above and run again.")
@@ -334,6 +368,7 @@ def report(
     ] = None,
     max_rows: MaxRowsOption = _DEFAULT_MAX_ROWS,
     max_file_mb: MaxFileMbOption = _DEFAULT_MAX_FILE_MB,
+    allow_identifiers: AllowIdentifiersOption = None,
 ) -> None:
     """Run analysis plans on a cohort and write the report (HTML, results.json, tables, figures).
 
@@ -348,7 +383,9 @@ def report(
         msg = "No plan given and no built-in plans are installed; pass --plan FILE."
         raise PlanError(msg)
     plans = [load_plan(name) for name in names]  # plan errors before any work
-    cohort, validation = _report_cohort(data, mapping, _limits(max_rows, max_file_mb))
+    cohort, validation = _report_cohort(
+        data, mapping, _limits(max_rows, max_file_mb), allow_identifiers
+    )
     assays = [_quantify(p, "qpcr", dna_ng) for p in qpcr or ()]
     assays += [_quantify(p, "immunoassay", None) for p in immunoassay or ()]
 

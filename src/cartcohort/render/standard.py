@@ -85,9 +85,13 @@ def data_standard_markdown() -> str:
         + " (any case).",
         "- **Categories** use the spellings listed; case variants and documented aliases are "
         "accepted with a warning (see `docs/validation-rules.md`).",
-        "- **Extra columns** are kept and listed in a warning, never an error.",
+        "- **Extra columns** are kept and listed in a warning, unless they look like direct "
+        "identifiers.",
         "- **Identifiers**: `patient_id` is a study pseudonym. Do not put names, record "
-        "numbers or birth dates in the data.",
+        "numbers or birth dates in the data: an extra column that looks like a direct "
+        "identifier (HIPAA Safe Harbor, 45 CFR 164.514(b)(2)) is an error unless "
+        "`--allow-identifiers` names it (see 'Direct identifiers' in "
+        "`docs/validation-rules.md`).",
         "",
         "Files: a single CSV/XLSX/Parquet file is the patient sheet; a folder holds one file "
         "per table named after it (`labs.csv`); an XLSX workbook may hold one sheet per table. "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -64,7 +64,9 @@ def _unknown_table(raw: RawTable) -> Issue:
     )
 
 
-def validate_cohort(raw: RawCohort) -> tuple[Cohort | None, ValidationReport]:
+def validate_cohort(
+    raw: RawCohort, *, allow_identifiers: Iterable[str] = ()
+) -> tuple[Cohort | None, ValidationReport]:
     """Check every rule on a raw cohort and build the typed cohort when there is no error.
 
     Parameters
@@ -72,6 +74,11 @@ def validate_cohort(raw: RawCohort) -> tuple[Cohort | None, ValidationReport]:
     raw
         Tables as read by :func:`cartcohort.ingest.read_source` (or
         :func:`cartcohort.ingest.read_frames`).
+    allow_identifiers
+        Columns outside the standard that look like direct identifiers (names, record
+        numbers, dates of birth, contact details ...; HIPAA Safe Harbor, see
+        :mod:`cartcohort.validate.identifiers`) and are kept anyway, by name or header.
+        Any other such column is an ``extra.identifier`` error.
 
     Returns
     -------
@@ -89,18 +96,19 @@ def validate_cohort(raw: RawCohort) -> tuple[Cohort | None, ValidationReport]:
     of the other tables, with a ``reference.no_patients`` warning.
     """
     issues: list[Issue] = list(raw.issues)
+    allow = tuple(allow_identifiers)
     source = _source_label(raw)
     known = {name: t for name, t in raw.tables.items() if name in TABLE_BY_NAME}
     issues.extend(_unknown_table(t) for name, t in raw.tables.items() if name not in known)
     checked: dict[str, CheckedTable] = {}
     patients_raw = known.get("patients")
     if patients_raw is not None and patients_raw.n_rows > 0:
-        checked["patients"] = check_table(patients_raw)
+        checked["patients"] = check_table(patients_raw, allow_identifiers=allow)
     anchors = _anchors(checked.get("patients"))
     for spec in TABLES:
         table = known.get(spec.name)
         if spec.name != "patients" and table is not None:
-            checked[spec.name] = check_table(table, anchors=anchors)
+            checked[spec.name] = check_table(table, anchors=anchors, allow_identifiers=allow)
     for checked_table in checked.values():
         issues.extend(checked_table.issues)
     if "patients" not in checked and checked:
@@ -137,6 +145,7 @@ def load_cohort_with_report(
     path: str | os.PathLike[str],
     *,
     mapping: ColumnMapping | str | os.PathLike[str] | None = None,
+    allow_identifiers: Iterable[str] = (),
 ) -> tuple[Cohort, ValidationReport]:
     """Read and validate a cohort; return it with its report (warnings included).
 
@@ -146,6 +155,9 @@ def load_cohort_with_report(
         A file or folder (see :func:`cartcohort.ingest.read_source`).
     mapping
         A column mapping, or the path of a mapping YAML.
+    allow_identifiers
+        Extra columns that look like direct identifiers to keep (see
+        :func:`validate_cohort`).
 
     Returns
     -------
@@ -162,7 +174,7 @@ def load_cohort_with_report(
         The data break at least one rule; ``error.report`` holds every problem.
     """
     raw = read_source(path, mapping=mapping)
-    cohort, report = validate_cohort(raw)
+    cohort, report = validate_cohort(raw, allow_identifiers=allow_identifiers)
     if cohort is None:
         errors = sorted(report.errors, key=lambda i: (i.row is not None, i.row or 0))
         first = errors[0] if errors else None
@@ -180,6 +192,7 @@ def load_cohort(
     path: str | os.PathLike[str],
     *,
     mapping: ColumnMapping | str | os.PathLike[str] | None = None,
+    allow_identifiers: Iterable[str] = (),
 ) -> Cohort:
     """Read and validate a cohort (see :func:`load_cohort_with_report`).
 
@@ -190,7 +203,7 @@ def load_cohort(
     ValidationError
         The data break at least one rule; ``error.report`` holds every problem.
     """
-    return load_cohort_with_report(path, mapping=mapping)[0]
+    return load_cohort_with_report(path, mapping=mapping, allow_identifiers=allow_identifiers)[0]
 
 
 __all__ = ["load_cohort", "load_cohort_with_report", "validate_cohort"]

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -54,6 +54,13 @@ from cartcohort.model.standard import (
     analyte_for,
     conversion_factor,
     normalise_unit,
+)
+from cartcohort.validate.identifiers import REFERENCE as IDENTIFIER_REFERENCE
+from cartcohort.validate.identifiers import (
+    IdentifierColumn,
+    header_category,
+    identify_column,
+    is_allowed,
 )
 from cartcohort.validate.report import TableIssues, rows_text
 
@@ -920,7 +927,74 @@ def _extra_column(ctx: _Context, name: str) -> None:
     )
 
 
-def check_table(raw: RawTable, *, anchors: pd.Series | None = None) -> CheckedTable:
+def _identifier_column(ctx: _Context, name: str, allow: Sequence[str]) -> bool:
+    """Report an extra column that looks like a direct identifier; False when it does not."""
+    header = ctx.raw.original_headers.get(name, name) or name
+    found = identify_column(ctx.spec.name, name, ctx.raw.frame[name], header=header)
+    if found is None:
+        return False
+    evidence = "its header" if found.evidence == "header" else "its values"
+    if is_allowed(found, allow):
+        ctx.sink.add(
+            "warning",
+            "extra.identifier",
+            f"{header!r} looks like a direct identifier ({found.category}, from {evidence}) "
+            "and was kept because it is allowed explicitly (--allow-identifiers).",
+            "Keep the files and the database it goes into as protected as the source data.",
+            column=name,
+            value=header,
+        )
+        return True
+    ctx.sink.add(
+        "error",
+        "extra.identifier",
+        f"{header!r} looks like a direct identifier of patients ({found.category}, from "
+        f"{evidence}; {IDENTIFIER_REFERENCE}). It is refused from the store and every output.",
+        "Delete the column (the standard needs only the pseudonymous patient_id), or, if "
+        f"your approvals allow keeping it, pass --allow-identifiers {name} "
+        "(Python: allow_identifiers=[...]).",
+        column=name,
+        value=header,
+    )
+    return True
+
+
+def _identifier_pseudonym(ctx: _Context, allow: Sequence[str]) -> None:
+    """Refuse a ``patient_id`` taken from a header that names a direct identifier (MRN ...)."""
+    header = ctx.raw.original_headers.get("patient_id")
+    if "patient_id" not in ctx.raw.frame.columns or not header:
+        return
+    category = header_category(header)
+    if category is None:
+        return
+    found = IdentifierColumn(
+        table=ctx.spec.name,
+        column="patient_id",
+        header=header,
+        category=category,
+        evidence="header",
+    )
+    if is_allowed(found, allow):
+        return
+    ctx.sink.add(
+        "error",
+        "mapping.identifier",
+        f"patient_id is read from the header {header!r}, which looks like a direct "
+        f"identifier ({category}; {IDENTIFIER_REFERENCE}); patient_id must be a study "
+        "pseudonym.",
+        "Replace the values by study pseudonyms (P001, P002 ...) and keep the key apart, "
+        "or, if your approvals allow it, pass --allow-identifiers patient_id.",
+        column="patient_id",
+        value=header,
+    )
+
+
+def check_table(
+    raw: RawTable,
+    *,
+    anchors: pd.Series | None = None,
+    allow_identifiers: Sequence[str] = (),
+) -> CheckedTable:
     """Apply the column rules to one raw table.
 
     Parameters
@@ -931,6 +1005,9 @@ def check_table(raw: RawTable, *, anchors: pd.Series | None = None) -> CheckedTa
         ``patient_id`` -> ``infusion_date`` (datetime64) from the patients table, used
         to turn ISO dates in day columns into days. The patients table anchors its
         own day columns with its own ``infusion_date``.
+    allow_identifiers
+        Extra columns that look like direct identifiers but are kept (a warning instead
+        of an ``extra.identifier`` error; see :mod:`cartcohort.validate.identifiers`).
 
     Returns
     -------
@@ -978,8 +1055,10 @@ def check_table(raw: RawTable, *, anchors: pd.Series | None = None) -> CheckedTa
     if spec.name == "labs":
         _check_labs(ctx, columns)
     extras = tuple(c for c in raw.frame.columns if c not in spec.column_names)
+    _identifier_pseudonym(ctx, allow_identifiers)
     for name in extras:
-        _extra_column(ctx, str(name))
+        if not _identifier_column(ctx, str(name), allow_identifiers):
+            _extra_column(ctx, str(name))
     data = {}
     for name in raw.frame.columns:
         if name in columns:

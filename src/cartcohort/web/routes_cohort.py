@@ -82,6 +82,16 @@ def issue_rows(session: Session) -> list[IssueRow]:
     return rows
 
 
+def identifier_columns(session: Session) -> list[str]:
+    """Headers refused as direct identifiers (``extra.identifier`` errors), as written."""
+    if session.report is None:
+        return []
+    found = (
+        i.value or i.column or "" for i in session.report.errors if i.rule == "extra.identifier"
+    )
+    return list(dict.fromkeys(f for f in found if f))
+
+
 def _display_file(session: Session, file: str) -> str:
     if not file:
         return ""
@@ -148,6 +158,7 @@ def cohort_context(session: Session, config: WebConfig, *, error: str = "") -> d
         "cohort": cohort,
         "tables": ([(name, len(frame)) for name, frame in cohort.tables.items()] if cohort else []),
         "n_extra": sum(1 for i in report.issues if i.rule == "extra.column") if report else 0,
+        "identifiers": identifier_columns(session),
         "mapping": session.mapping_path is not None,
         "imported": session.imported_db is not None,
         "max_mb": config.max_upload_bytes / 1e6,
@@ -303,4 +314,11 @@ ROUTES: list[BaseRoute] = [
     Route("/cohort/forget", forget, methods=["POST"]),
 ]
 
-__all__ = ["ROUTES", "IssueRow", "cohort_context", "issue_rows", "revalidate"]
+__all__ = [
+    "ROUTES",
+    "IssueRow",
+    "cohort_context",
+    "identifier_columns",
+    "issue_rows",
+    "revalidate",
+]

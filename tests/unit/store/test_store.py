@@ -197,3 +197,191 @@ def test_export_keeps_the_cohort_label_and_synthetic_flag(tmp_path: Path) -> Non
         raw = read_source(source)
         assert raw.synthetic is True
         assert raw.name == "sim"
+
+
+# -----------------------------------------------------------------------------------------
+# Never destroy a user's file: foreign files, the input, permissions, concurrent imports
+# -----------------------------------------------------------------------------------------
+def _foreign_duckdb(path: Path) -> None:
+    import duckdb
+
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE results AS SELECT 42 AS answer")
+    con.execute("CREATE TABLE _cohort AS SELECT 'not ours' AS label")  # a lookalike name
+    con.close()
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(lambda p: p.write_text("patient_id,sex\nP1,M\n"), id="csv"),
+        pytest.param(lambda p: p.write_bytes(os.urandom(4096)), id="random-binary"),
+        pytest.param(lambda p: p.write_bytes(b""), id="empty"),
+        pytest.param(lambda p: p.write_bytes(b"\0" * 8 + b"DUCK" + os.urandom(64)), id="fake"),
+        pytest.param(_foreign_duckdb, id="duckdb-not-cartcohort"),
+    ],
+)
+def test_a_file_cartcohort_did_not_write_is_refused_and_unchanged(
+    tmp_path: Path, make: object
+) -> None:
+    target = tmp_path / "data.duckdb"
+    make(target)  # type: ignore[operator]
+    before = sha(target)
+    with pytest.raises(StoreError, match="left unchanged"):
+        write_cohort(small_cohort(), target)
+    assert sha(target) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.duckdb"]
+
+
+def test_the_input_file_is_never_the_target(tmp_path: Path) -> None:
+    source = tmp_path / "mydata.csv"
+    source.write_text("patient_id,sex\nP1,M\n")
+    before = sha(source)
+    with pytest.raises(StoreError, match="the file the cohort was read from"):
+        write_cohort(small_cohort(), source, source=source)
+    link = tmp_path / "link.csv"
+    link.symlink_to(source)
+    with pytest.raises(StoreError, match="the file the cohort was read from"):
+        write_cohort(small_cohort(), link, source=tmp_path / "." / "mydata.csv")
+    assert sha(source) == before
+
+
+def test_a_cartcohort_database_as_input_is_not_overwritten(tmp_path: Path) -> None:
+    db = write_cohort(small_cohort(), tmp_path / "c.duckdb")
+    before = sha(db)
+    cohort = Cohort(
+        tables=small_cohort().tables,
+        name="small",
+        sources=(SourceFile(path=str(db), sha256="ab" * 32, tables=("patients",)),),
+        extra_columns={"patients": ("free_text_note",)},
+    )
+    with pytest.raises(StoreError, match="the file the cohort was read from"):
+        write_cohort(cohort, db)
+    assert sha(db) == before
+
+
+def test_new_databases_are_private_and_reimport_keeps_the_mode(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        db = write_cohort(small_cohort(), tmp_path / "c.duckdb")
+        assert db.stat().st_mode & 0o777 == 0o600
+        db.chmod(0o640)
+        write_cohort(small_cohort(3), db)
+        assert db.stat().st_mode & 0o777 == 0o640
+        db.chmod(0o600)
+        write_cohort(small_cohort(), db)
+        assert db.stat().st_mode & 0o777 == 0o600
+    finally:
+        os.umask(old)
+    assert len(read_cohort(db).patients) == 5
+
+
+def test_concurrent_imports_all_succeed_and_leave_one_whole_database(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    db = tmp_path / "c.duckdb"
+    sizes = [1, 2, 3, 4, 5] * 2
+
+    def run(n: int) -> str:
+        try:
+            write_cohort(small_cohort(n), db)
+        except StoreError as exc:
+            return str(exc)
+        return ""
+
+    with ThreadPoolExecutor(max_workers=len(sizes)) as pool:
+        errors = [e for e in pool.map(run, sizes) if e]
+    assert errors == []
+    assert len(read_cohort(db).patients) in sizes
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.duckdb"]  # no lock or temp left
+
+
+def test_an_import_that_cannot_get_the_lock_says_busy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import cartcohort.store.duckdb_store as store
+
+    db = write_cohort(small_cohort(), tmp_path / "c.duckdb")
+    before = sha(db)
+    monkeypatch.setattr(store, "LOCK_TIMEOUT_S", 0.0)
+    with store._import_lock(db), pytest.raises(StoreError, match="is busy"):
+        write_cohort(small_cohort(3), db)
+    assert sha(db) == before
+    write_cohort(small_cohort(3), db)  # released: the next import proceeds
+    assert len(read_cohort(db).patients) == 3
+
+
+CONCURRENT_CHILD = textwrap.dedent(
+    """
+    import sys
+    sys.path.insert(0, {tests!r})
+    from cartcohort.store import write_cohort
+    from test_store import small_cohort
+    for n in (1, 2, 3):
+        write_cohort(small_cohort(n), {db!r})
+    """
+)
+
+
+def test_concurrent_import_processes_serialise(tmp_path: Path) -> None:
+    db = tmp_path / "c.duckdb"
+    script = CONCURRENT_CHILD.format(tests=str(Path(__file__).parent), db=str(db))
+    children = [
+        subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]
+    for child in children:
+        _, err = child.communicate(timeout=120)
+        assert child.returncode == 0, err
+    assert len(read_cohort(db).patients) == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.duckdb"]
+
+
+# -----------------------------------------------------------------------------------------
+# Direct identifiers are refused from the store and from export unless allowed
+# -----------------------------------------------------------------------------------------
+def identified_cohort() -> Cohort:
+    base = small_cohort()
+    patients = base.patients.assign(
+        email=["a@example.org", None, "c@example.org", "d@example.org", "e@example.org"],
+        contact=["+44 20 7946 0000", "+44 20 7946 0001", None, None, "+44 20 7946 0004"],
+    )
+    return Cohort(
+        tables={**base.tables, "patients": patients},
+        name="small",
+        extra_columns={"patients": ("free_text_note", "email", "contact")},
+    )
+
+
+def test_identifier_columns_are_not_stored_unless_allowed(tmp_path: Path) -> None:
+    db = tmp_path / "c.duckdb"
+    with pytest.raises(StoreError, match=r"patients\.email \(email addresses, from its header\)"):
+        write_cohort(identified_cohort(), db)
+    assert not db.exists()
+    with pytest.raises(StoreError, match=r"patients\.contact \(telephone or fax numbers, from"):
+        write_cohort(identified_cohort(), db, allow_identifiers=["email"])
+    write_cohort(identified_cohort(), db, allow_identifiers=["email", "contact"])
+    assert read_cohort(db).patients["email"].iloc[0] == "a@example.org"
+
+
+def test_identifier_columns_are_not_exported_unless_allowed(tmp_path: Path) -> None:
+    db = write_cohort(
+        identified_cohort(), tmp_path / "c.duckdb", allow_identifiers=["email", "contact"]
+    )
+    stored = read_cohort(db)
+    with pytest.raises(StoreError, match="--allow-identifiers email,contact"):
+        export_cohort(stored, tmp_path / "out", fmt="csv")
+    assert not (tmp_path / "out").exists()
+    export_cohort(stored, tmp_path / "out", fmt="csv", allow_identifiers=["email", "contact"])
+    assert "a@example.org" in (tmp_path / "out" / "patients.csv").read_text()
+
+
+def test_a_link_to_a_database_is_followed_and_kept(tmp_path: Path) -> None:
+    (tmp_path / "real").mkdir()
+    real = write_cohort(small_cohort(), tmp_path / "real" / "c[1].duckdb")
+    link = tmp_path / "c.duckdb"
+    link.symlink_to(real)
+    write_cohort(small_cohort(3), link)
+    assert link.is_symlink()
+    assert len(read_cohort(real).patients) == 3
+    assert sorted(p.name for p in (tmp_path / "real").iterdir()) == ["c[1].duckdb"]
