@@ -91,7 +91,9 @@ _SECURITY_HEADERS = {
         "connect-src 'self'"
     ),
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # No address leaves for another site; same-origin forms keep their Origin header (with
+    # "no-referrer" browsers send "Origin: null", which the form check refuses).
+    "Referrer-Policy": "same-origin",
     "X-Frame-Options": "SAMEORIGIN",
     "Cache-Control": "no-store",
 }

@@ -408,3 +408,8 @@ def test_hostile_workbook_gets_a_400_naming_the_problem(
     assert expected in html.unescape(r.text)
     assert "bug in cartcohort" not in r.text
     assert not list(work.rglob("centre.xlsx"))  # refused files are deleted
+
+
+def test_referrer_policy_keeps_the_origin_of_own_forms(user: TestClient) -> None:
+    # With "no-referrer", browsers send "Origin: null" on every form post, which is refused.
+    assert user.get("/cohort").headers["referrer-policy"] == "same-origin"
