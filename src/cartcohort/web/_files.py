@@ -3,7 +3,11 @@
 Uploads are data, never code: a file is stored under a random folder with a name
 reduced to ``[A-Za-z0-9._-]`` (its table may be named by its stem, e.g.
 ``labs.csv``), its extension must be one we read, and a workbook's unpacked size is
-checked before it is opened (a small ``.xlsx`` can unpack to gigabytes).
+checked before it is opened (a small ``.xlsx`` can unpack to gigabytes). A workbook is
+then read through once at the zip and XML level (every part decompressed and checked,
+every XML part parsed with expat, which expands no external entity and stops entity
+amplification), so that a damaged or hostile file is refused with the name of the part
+and the problem rather than failing later inside the spreadsheet reader.
 """
 
 from __future__ import annotations
@@ -12,7 +16,9 @@ import re
 import secrets
 import unicodedata
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath, PureWindowsPath
+from xml.parsers import expat
 
 #: Extensions accepted for a cohort upload.
 DATA_EXTENSIONS = (".csv", ".xlsx")
@@ -23,6 +29,8 @@ XLSX_UNPACK_FACTOR = 25
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _MAX_STEM = 60
+_READ_CHUNK = 1 << 20
+_RESAVE = "Open it in Excel and save it again as 'Excel Workbook (.xlsx)', or save it as CSV."
 
 
 class UploadRejectedError(Exception):
@@ -94,31 +102,111 @@ def safe_join(root: Path, relative: str) -> Path | None:
 
 
 def check_xlsx(path: Path, *, max_unpacked_bytes: int) -> None:
-    """Check that ``path`` is a zip-based workbook whose contents are not too large.
+    """Check that ``path`` is a readable zip-based workbook whose contents are not too large.
+
+    Every part is decompressed (its checksum checked) and every XML part parsed; nothing
+    is kept in memory beyond one chunk.
 
     Raises
     ------
     UploadRejectedError
-        Not a zip archive (an ``.xls`` renamed, a CSV named ``.xlsx`` ...), or it
-        would unpack to more than ``max_unpacked_bytes`` (or one of its parts unpacks
-        like a zip bomb: :func:`cartcohort.ingest.limits.zip_problem`).
+        Not a zip archive (an ``.xls`` renamed, a CSV named ``.xlsx`` ...); it would
+        unpack to more than ``max_unpacked_bytes`` or one of its parts unpacks like a zip
+        bomb (:func:`cartcohort.ingest.limits.zip_problem`, the same check as every read);
+        it is encrypted; a part is damaged; or an XML part is not well-formed (or declares
+        entities that expand too much).
     """
     from cartcohort.ingest.limits import ReadLimits, zip_problem
 
-    if not zipfile.is_zipfile(path):
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+            # the same check as every read (cartcohort.ingest.limits), with this server's limit
+            problem = zip_problem(path, ReadLimits(max_unpacked_bytes=max_unpacked_bytes))
+            if problem is not None:
+                msg = (
+                    f"This workbook cannot be read here: {problem}. Save each table as CSV and "
+                    "upload them separately, or start the server with a larger limit."
+                )
+                raise UploadRejectedError(msg)
+            if "xl/workbook.xml" not in {info.filename for info in infos}:
+                msg = (
+                    "This file is a zip archive but not an Excel workbook (it has no "
+                    f"xl/workbook.xml part). {_RESAVE}"
+                )
+                raise UploadRejectedError(msg)
+            for info in infos:
+                _check_part(archive, info, max_unpacked_bytes=max_unpacked_bytes)
+    except (zipfile.BadZipFile, OSError, EOFError):
         msg = (
             "This file is not an Excel workbook (.xlsx), although its name ends in .xlsx. "
             "Open it in Excel and save it as 'Excel Workbook (.xlsx)', or as CSV."
         )
         raise UploadRejectedError(msg) from None
-    # the same check as every read (cartcohort.ingest.limits), with this server's limit
-    problem = zip_problem(path, ReadLimits(max_unpacked_bytes=max_unpacked_bytes))
-    if problem is not None:
+    _check_cells(path)
+
+
+def _check_cells(path: Path) -> None:
+    """Read every cell with openpyxl as the cohort reader will, refusing a cell it cannot read.
+
+    Only openpyxl runs here, so any exception means the file holds something it cannot
+    read (a number cell holding text, a cell address beyond column XFD, a bad date ...).
+    """
+    from openpyxl import load_workbook
+
+    sheet, row = "", 0
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+        try:
+            for worksheet in workbook.worksheets:
+                sheet, row = worksheet.title, 0
+                for row, _ in enumerate(worksheet.iter_rows(values_only=True), start=1):  # noqa: B007
+                    pass
+        finally:
+            workbook.close()
+    except Exception as exc:  # openpyxl's own errors on this file, of many types
+        where = f" (sheet '{sheet}', after row {row})" if sheet else ""
         msg = (
-            f"This workbook cannot be read here: {problem}. Save each table as CSV and upload "
-            "them separately, or start the server with a larger limit."
+            f"This workbook holds something Excel's file format does not allow{where}: "
+            f"{type(exc).__name__}: {exc}. {_RESAVE}"
         )
+        raise UploadRejectedError(msg) from None
+
+
+def _check_part(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, *, max_unpacked_bytes: int
+) -> None:
+    """Decompress one part (checking its size and checksum); parse it if it is XML."""
+    name = info.filename
+    if info.flag_bits & 0x1:
+        msg = f"This workbook is password-protected (part {name} is encrypted). {_RESAVE}"
         raise UploadRejectedError(msg)
+    parser = expat.ParserCreate() if name.endswith((".xml", ".rels", ".vml")) else None
+    seen = 0
+    try:
+        with archive.open(info) as part:
+            while chunk := part.read(_READ_CHUNK):
+                seen += len(chunk)
+                if seen > max_unpacked_bytes:  # the declared size was false
+                    msg = (
+                        f"Part {name} of this workbook unpacks to more than this server "
+                        f"accepts ({max_unpacked_bytes / 1e6:.0f} MB). {_RESAVE}"
+                    )
+                    raise UploadRejectedError(msg)
+                if parser is not None:
+                    parser.Parse(chunk, False)  # noqa: FBT003 (expat has no keyword)
+            if parser is not None:
+                parser.Parse(b"", True)  # noqa: FBT003
+    except expat.ExpatError as exc:
+        reason = expat.ErrorString(exc.code) if exc.code else str(exc)
+        msg = (
+            f"This workbook is damaged: its part {name} is not valid XML ({reason}, line "
+            f"{exc.lineno}, column {exc.offset}). {_RESAVE}"
+        )
+        raise UploadRejectedError(msg) from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+        msg = f"This workbook is damaged: its part {name} cannot be unpacked ({exc}). {_RESAVE}"
+        raise UploadRejectedError(msg) from None
 
 
 def zip_folder(folder: Path, target: Path, *, arc_root: str) -> Path:

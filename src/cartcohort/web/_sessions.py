@@ -4,6 +4,13 @@ A session is identified by a random cookie value. Its files live in
 ``workdir/sessions/<sha256 of the id>/`` (so the folder name does not reveal the
 cookie); nothing is kept inside the package. State is in memory: a restarted server
 starts with fresh sessions.
+
+Sessions are created only when the user sends a form of the app's own pages (never by a
+page view, which any web site can trigger with an ``<img>`` tag). Their number is capped
+per client address and in total; at the cap a new session is refused
+(:class:`SessionLimitError`), never made by evicting someone's session. A session
+is forgotten, with its folder, only after ``idle_seconds`` without a request (and
+never while one of its runs is in progress).
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ import secrets
 import shutil
 import threading
 import time
-from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -114,11 +121,24 @@ class Session:
     )
     last_used: float = field(default_factory=time.monotonic)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: The client address that created it (sessions are capped per address).
+    client: str = ""
+    #: The token every form of this session carries (checked on each POST).
+    csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    #: A stand-in for a page view without a session: shown empty, never stored or written.
+    transient: bool = False
 
     def ensure_folder(self) -> Path:
         """The session folder, created on first use."""
+        if self.transient:
+            msg = "a page view without a session must not write files"
+            raise RuntimeError(msg)
         self.folder.mkdir(parents=True, exist_ok=True)
         return self.folder
+
+    def busy(self) -> bool:
+        """Whether one of its runs is waiting or running."""
+        return any(j.state in ("waiting", "running") for j in self.jobs.values())
 
     def hide_paths(self, text: str) -> str:
         """``text`` with server-side folder names removed (messages may quote a path)."""
@@ -139,52 +159,123 @@ class Session:
         self.notice = ""
 
 
-class SessionStore:
-    """Sessions by cookie value; the least recently used are forgotten beyond ``limit``."""
+class SessionLimitError(Exception):
+    """No new session can be made now; the message is shown to the user as it is."""
 
-    def __init__(self, root: Path, *, limit: int = 200) -> None:
+    def __init__(self, message: str, *, status: int) -> None:
+        super().__init__(message)
+        #: 429 (this client has too many) or 503 (the server has too many).
+        self.status = status
+
+
+class SessionStore:
+    """Sessions by cookie value, capped per client and in total, forgotten when idle.
+
+    Parameters
+    ----------
+    root
+        The app's working folder; session folders are ``root/sessions/<digest>``.
+    per_client
+        Most sessions one client address may hold at once.
+    limit
+        Most sessions in total.
+    idle_seconds
+        A session unused for this long is forgotten and its folder deleted (unless a
+        run of it is in progress).
+    clock
+        Monotonic seconds (a parameter so tests can move time without waiting).
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        per_client: int = 20,
+        limit: int = 200,
+        idle_seconds: float = 8 * 3600,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.root = root
+        self.per_client = per_client
         self.limit = limit
-        self._sessions: OrderedDict[str, Session] = OrderedDict()
+        self.idle_seconds = idle_seconds
+        self.clock = clock
+        self._sessions: dict[str, Session] = {}
         self._lock = threading.Lock()
 
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._sessions)
+
     def get(self, session_id: str | None) -> Session | None:
-        """The session for a cookie value, or ``None`` (unknown or malformed)."""
+        """The session for a cookie value, or ``None`` (unknown, expired or malformed)."""
         if not session_id or not _ID.match(session_id):
             return None
         with self._lock:
+            self._expire()
             session = self._sessions.get(session_id)
             if session is not None:
-                self._sessions.move_to_end(session_id)
-                session.last_used = time.monotonic()
+                session.last_used = self.clock()
             return session
 
-    def create(self) -> Session:
-        """A new session with a random id (its folder is created when first needed)."""
+    def create(self, client: str) -> Session:
+        """A new session with a random id (its folder is created when first needed).
+
+        Raises
+        ------
+        SessionLimitError
+            ``client`` already holds ``per_client`` sessions (status 429), or the
+            server holds ``limit`` (status 503). No existing session is touched.
+        """
         session_id = secrets.token_urlsafe(32)
         digest = hashlib.sha256(session_id.encode("ascii")).hexdigest()[:32]
-        session = Session(id=session_id, folder=self.root / "sessions" / digest)
         with self._lock:
+            self._expire()
+            hours = f"{self.idle_seconds / 3600:g}"
+            if sum(1 for s in self._sessions.values() if s.client == client) >= self.per_client:
+                msg = (
+                    f"This computer already has {self.per_client} open sessions on this server, "
+                    "the most it allows. Go on working in a browser window that is already "
+                    f"open, or wait: a session unused for {hours} hours is closed."
+                )
+                raise SessionLimitError(msg, status=429)
+            if len(self._sessions) >= self.limit:
+                msg = (
+                    f"This server already has {self.limit} open sessions, the most it allows. "
+                    f"Try again later: a session unused for {hours} hours is closed."
+                )
+                raise SessionLimitError(msg, status=503)
+            session = Session(
+                id=session_id,
+                folder=self.root / "sessions" / digest,
+                client=client,
+                last_used=self.clock(),
+            )
             self._sessions[session_id] = session
-            self._evict()
         return session
 
-    def _evict(self) -> None:
-        while len(self._sessions) > self.limit:
-            oldest = next(iter(self._sessions))
-            busy = any(
-                j.state in ("waiting", "running") for j in self._sessions[oldest].jobs.values()
-            )
-            if busy:
-                self._sessions.move_to_end(oldest)
-                if all(
-                    any(j.state in ("waiting", "running") for j in s.jobs.values())
-                    for s in self._sessions.values()
-                ):
-                    return
-                continue
-            gone = self._sessions.pop(oldest)
-            shutil.rmtree(gone.folder, ignore_errors=True)
+    def _expire(self) -> None:
+        """Forget sessions idle for longer than ``idle_seconds`` (caller holds the lock)."""
+        cutoff = self.clock() - self.idle_seconds
+        for session_id, session in list(self._sessions.items()):
+            if session.last_used < cutoff and not session.busy():
+                del self._sessions[session_id]
+                shutil.rmtree(session.folder, ignore_errors=True)
 
 
-__all__ = ["COOKIE", "AnalysisRow", "Job", "JobState", "Session", "SessionStore", "Source"]
+def transient_session(root: Path) -> Session:
+    """The empty session a page view without a session cookie is shown with."""
+    return Session(id="", folder=root / "sessions" / "none", transient=True)
+
+
+__all__ = [
+    "COOKIE",
+    "AnalysisRow",
+    "Job",
+    "JobState",
+    "Session",
+    "SessionLimitError",
+    "SessionStore",
+    "Source",
+    "transient_session",
+]

@@ -9,16 +9,21 @@
 * ``/calculators`` — bedside ASTCT CRS and ICANS grades, EASIX and m-EASIX.
 
 Safety: uploads are parsed by the library's readers, never executed; file names are
-reduced to safe characters and stored under random folders; request bodies are capped;
-the ``Host`` header is checked (DNS rebinding) and cross-site form posts are refused;
-an access token is required when one is configured; every error is a page in words,
-never a traceback. Nothing is sent anywhere: pages load no external resource.
+reduced to safe characters and stored under random folders; request bodies are capped
+(also when sent in chunks); the ``Host`` header is checked (DNS rebinding); every form
+carries a CSRF token and a form from another origin (or ``Origin: null``) is refused;
+sessions are made only by sending a form, capped per client, never evicted while in
+use; an access token (16 characters or more) is required when one is configured; every
+error is a page in words, never a traceback. Nothing is sent anywhere: pages load no
+external resource.
 """
 
 from __future__ import annotations
 
 import hmac
 import logging
+import re
+import secrets
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -29,7 +34,9 @@ from urllib.parse import urlsplit
 
 import jinja2
 from starlette.applications import Starlette
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
@@ -47,8 +54,16 @@ from cartcohort.web import (
     routes_cohort,
     routes_mapping,
 )
-from cartcohort.web._common import WebConfig, error_page, render, session_of
-from cartcohort.web._sessions import COOKIE, SessionStore
+from cartcohort.web._common import (
+    CSRF_FIELD,
+    CSRF_HEADER,
+    WebConfig,
+    current_session,
+    error_page,
+    presession_token,
+    render,
+)
+from cartcohort.web._sessions import COOKIE, Session, SessionLimitError, SessionStore
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -59,6 +74,12 @@ HERE = Path(__file__).resolve().parent
 #: Host names accepted when the server listens on the loopback interface.
 LOCAL_HOSTS: tuple[str, ...] = ("127.0.0.1", "localhost", "::1")
 TOKEN_COOKIE = "cartcohort_token"
+#: Random per-browser value from which the forms' token is derived before a session exists.
+NONCE_COOKIE = "cartcohort_csrf"
+#: Shortest access token accepted (a short one can be guessed).
+MIN_TOKEN_LENGTH = 16
+_NONCE = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
+_SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 DEFAULT_MAX_UPLOAD_MB = 20.0
 DEFAULT_MAX_ROWS = 200_000
 
@@ -70,7 +91,9 @@ _SECURITY_HEADERS = {
         "connect-src 'self'"
     ),
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # No address leaves for another site; same-origin forms keep their Origin header (with
+    # "no-referrer" browsers send "Origin: null", which the form check refuses).
+    "Referrer-Policy": "same-origin",
     "X-Frame-Options": "SAMEORIGIN",
     "Cache-Control": "no-store",
 }
@@ -78,6 +101,11 @@ _SECURITY_HEADERS = {
 
 class PayloadTooLargeError(Exception):
     """The request body is larger than the configured cap."""
+
+    def __init__(self, *, more_body: bool = False) -> None:
+        super().__init__("request body over the cap")
+        #: Whether more of the body is still to be received (then it is drained first).
+        self.more_body = more_body
 
 
 def _too_large_message(config: WebConfig) -> tuple[str, str]:
@@ -119,12 +147,14 @@ class BodyLimitMiddleware:
         seen = 0
 
         async def limited() -> Message:
+            # Raises once, when the cap is crossed; later calls pass the rest through so
+            # that it can be drained before the 413 page is sent.
             nonlocal seen
             message = await receive()
-            if message["type"] == "http.request":
+            if message["type"] == "http.request" and seen <= self.max_bytes:
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise PayloadTooLargeError
+                    raise PayloadTooLargeError(more_body=message.get("more_body", False))
             return message
 
         await self.app(scope, limited, send)
@@ -185,19 +215,13 @@ class GuardMiddleware(BaseHTTPMiddleware):
                 "This server was started with an access token. Open the full address "
                 "printed by 'cartcohort serve', which ends in ?token=…",
             )
-        if request.method == "POST":
-            origin = request.headers.get("origin")
-            if (
-                origin
-                and origin != "null"
-                and urlsplit(origin).netloc != request.headers.get("host", "")
-            ):
-                return error_page(
-                    request,
-                    403,
-                    "Form from another site",
-                    "This form was sent from another web site and was refused.",
-                )
+        if request.method not in _SAFE_METHODS and not _same_origin(request):
+            return error_page(
+                request,
+                403,
+                "Form from another site",
+                "This form was sent from another web site and was refused.",
+            )
         return None
 
     @staticmethod
@@ -209,6 +233,23 @@ class GuardMiddleware(BaseHTTPMiddleware):
         return response
 
 
+def _same_origin(request: Request) -> bool:
+    """Whether a form comes from this server's pages, by ``Origin`` (else ``Referer``).
+
+    ``Origin: null`` (sandboxed frames, ``data:`` pages, some redirects) is refused. A
+    request with neither header (not a browser's cross-site form) is left to the CSRF
+    token check.
+    """
+    origin = request.headers.get("origin")
+    if origin is None:
+        referer = request.headers.get("referer")
+        if referer is None:
+            return True
+        origin = referer
+    parts = urlsplit(origin)
+    return parts.scheme in ("http", "https") and parts.netloc == request.headers.get("host", "")
+
+
 def _has_token(request: Request, token: str) -> bool:
     given = [
         request.cookies.get(TOKEN_COOKIE, ""),
@@ -218,25 +259,133 @@ def _has_token(request: Request, token: str) -> bool:
     return any(g and hmac.compare_digest(g.encode(), token.encode()) for g in given)
 
 
-class SessionMiddleware(BaseHTTPMiddleware):
-    """Attach the browser's :class:`Session` to ``request.state.session`` (cookie-based)."""
+class SessionMiddleware:
+    """Attach the browser's :class:`Session` (or ``None``) and check the CSRF token of forms.
 
-    async def dispatch(
-        self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        """Find or create the session, pass the request on, set the cookie if new."""
-        if request.url.path.startswith("/static/"):
-            return await call_next(request)
-        store: SessionStore = request.app.state.sessions
+    A page view never creates a session: it is shown with an empty one, and the browser
+    gets a random nonce cookie from which its forms' token is derived (an HMAC with the
+    app's secret), so that its first form can be checked before any session exists.
+    Every POST (and any other unsafe method) is read in full, within the body cap (a
+    chunked body over the cap gets the 413 page), and must carry the token in the
+    ``csrf_token`` field or the ``X-CSRF-Token`` header: the session's token, or this
+    browser's pre-session token. The route then reads the same body. A new session
+    made by the route (:func:`~cartcohort.web._common.session_of`) gets its cookie here.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/static/"):
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        store: SessionStore = scope["app"].state.sessions
         session = store.get(request.cookies.get(COOKIE))
-        new = session is None
-        if session is None:
-            session = store.create()
+        nonce = request.cookies.get(NONCE_COOKIE, "")
+        new_nonce = not _NONCE.match(nonce)
+        if new_nonce:
+            nonce = secrets.token_urlsafe(32)
         request.state.session = session
-        response = await call_next(request)
-        if new:
-            response.set_cookie(COOKIE, session.id, httponly=True, samesite="strict")
-        return response
+        request.state.csrf_nonce = nonce
+        if scope["method"] not in _SAFE_METHODS:
+            refusal, receive = await self._check_form(request, receive, session, nonce)
+            if refusal is not None:
+                await refusal(scope, receive, send)
+                return
+
+        async def send_with_cookies(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                made = request.state.session
+                if made is not None and made is not session:
+                    headers.append("set-cookie", _cookie(COOKIE, made.id))
+                if new_nonce:
+                    headers.append("set-cookie", _cookie(NONCE_COOKIE, nonce))
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookies)
+
+    async def _check_form(
+        self, request: Request, receive: Receive, session: Session | None, nonce: str
+    ) -> tuple[Response | None, Receive]:
+        try:
+            body = await _read_body(receive)
+        except PayloadTooLargeError as exc:
+            if exc.more_body:
+                await _drain(receive, ceiling=max(50 * self.max_bytes, 2**31))
+            message, hint = _too_large_message(request.app.state.config)
+            return error_page(request, 413, "File too large", message, hint=hint), receive
+        replay = _replay(body, receive)
+        given = request.headers.get(CSRF_HEADER) or await _form_token(request.scope, body)
+        expected = [presession_token(request.app.state.csrf_secret, nonce)]
+        if session is not None:
+            expected.append(session.csrf)
+        if given and any(secrets.compare_digest(given, e) for e in expected):
+            return None, replay
+        return (
+            error_page(
+                request,
+                403,
+                "Form expired",
+                "This form did not come from a page of this app, or the page is too old "
+                "(for example, the server was restarted since it was opened).",
+                hint="Reload the page and send the form again.",
+            ),
+            replay,
+        )
+
+
+def _cookie(name: str, value: str) -> str:
+    response = Response()
+    response.set_cookie(name, value, httponly=True, samesite="strict")
+    return response.headers["set-cookie"]
+
+
+async def _read_body(receive: Receive) -> bytes:
+    """The whole request body (the body cap is enforced by :class:`BodyLimitMiddleware`)."""
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that gives ``body`` once, then waits on the real one (disconnect)."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+async def _form_token(scope: Scope, body: bytes) -> str:
+    """The ``csrf_token`` field of a url-encoded or multipart form body ("" if none)."""
+    content_type = Headers(scope=scope).get("content-type", "")
+    if not content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        return ""
+    request = Request(scope, _replay(body, _no_more))
+    try:
+        async with request.form(max_files=10, max_fields=10_000) as form:
+            value = form.get(CSRF_FIELD)
+    except (MultiPartException, HTTPException):
+        return ""
+    return value if isinstance(value, str) else ""
+
+
+async def _no_more() -> Message:
+    return {"type": "http.disconnect"}
 
 
 # -----------------------------------------------------------------------------------------
@@ -262,6 +411,12 @@ async def _too_large(request: Request, exc: Exception) -> Response:
     return error_page(request, 413, "File too large", message, hint=hint)
 
 
+async def _session_limit(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, SessionLimitError)
+    title = "Too many sessions" if exc.status == 429 else "Server busy"
+    return error_page(request, exc.status, title, str(exc))
+
+
 async def _internal_error(request: Request, exc: Exception) -> Response:
     log.exception("Internal error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_page(
@@ -279,7 +434,7 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
 # -----------------------------------------------------------------------------------------
 async def home(request: Request) -> Response:
     """The start page: what the app does, with links to the three sections."""
-    return render(request, "home.html", {"session": session_of(request), "section": "home"})
+    return render(request, "home.html", {"session": current_session(request), "section": "home"})
 
 
 def _templates() -> Jinja2Templates:
@@ -303,6 +458,8 @@ def create_app(
     max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB,
     max_rows: int = DEFAULT_MAX_ROWS,
     allowed_hosts: Sequence[str] | None = LOCAL_HOSTS,
+    max_sessions_per_client: int = 20,
+    session_idle_hours: float = 8.0,
 ) -> Starlette:
     """Build the web application.
 
@@ -315,7 +472,8 @@ def create_app(
     token
         Access token; when given, every request must carry it (``?token=`` once,
         then a cookie; or ``Authorization: Bearer``). Use it whenever the server
-        listens on an address other than the loopback.
+        listens on an address other than the loopback. At least
+        :data:`MIN_TOKEN_LENGTH` characters.
     max_upload_mb
         Largest accepted request body, in MB (10^6 bytes).
     max_rows
@@ -324,6 +482,11 @@ def create_app(
         Host names accepted in the ``Host`` header (protects a local server from DNS
         rebinding); ``None`` accepts any (for a server bound to a public address,
         which then needs ``token``).
+    max_sessions_per_client
+        Most sessions one client address may hold; a further one is refused (429),
+        never made by closing another.
+    session_idle_hours
+        A session unused for this long is closed and its folder deleted.
 
     Returns
     -------
@@ -332,6 +495,12 @@ def create_app(
     """
     if max_upload_mb <= 0 or max_rows <= 0:
         msg = f"max_upload_mb and max_rows must be positive; got {max_upload_mb}, {max_rows}."
+        raise ValueError(msg)
+    if token and len(token) < MIN_TOKEN_LENGTH:
+        msg = (
+            f"The access token must be at least {MIN_TOKEN_LENGTH} characters long; "
+            f"this one has {len(token)}."
+        )
         raise ValueError(msg)
     owned = workdir is None
     root = Path(tempfile.mkdtemp(prefix="cartcohort-web-")) if workdir is None else workdir
@@ -368,20 +537,24 @@ def create_app(
         middleware=[
             Middleware(GuardMiddleware),
             Middleware(BodyLimitMiddleware, max_bytes=config.max_upload_bytes),
-            Middleware(SessionMiddleware),
+            Middleware(SessionMiddleware, max_bytes=config.max_upload_bytes),
         ],
         exception_handlers={
             HTTPException: _http_error,
             PayloadTooLargeError: _too_large,
+            SessionLimitError: _session_limit,
             Exception: _internal_error,
         },
         lifespan=lifespan,
     )
     app.state.config = config
     app.state.templates = _templates()
-    app.state.sessions = SessionStore(root)
+    app.state.sessions = SessionStore(
+        root, per_client=max_sessions_per_client, idle_seconds=session_idle_hours * 3600
+    )
+    app.state.csrf_secret = secrets.token_bytes(32)
     app.state.job_slot = routes_analysis.new_job_slot()
     return app
 
 
-__all__ = ["LOCAL_HOSTS", "create_app"]
+__all__ = ["LOCAL_HOSTS", "MIN_TOKEN_LENGTH", "create_app"]

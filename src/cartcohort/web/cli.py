@@ -2,7 +2,8 @@
 
 Registered in :mod:`cartcohort.cli` as ``app.command()(serve)``. Listens on
 127.0.0.1 unless told otherwise; on any other address an access token is required
-(one is generated and printed when none is given).
+(a random one of 32 characters is generated and printed when none is given). A token
+given with ``--token`` must have at least 16 characters (a short one can be guessed).
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from typing import Annotated
 import typer
 
 LOCAL_ADDRESSES = ("127.0.0.1", "localhost", "::1")
+#: Shortest accepted ``--token`` (the same rule as ``cartcohort.web.app.MIN_TOKEN_LENGTH``,
+#: repeated here so that listing the commands does not import the web stack).
+MIN_TOKEN_LENGTH = 16
 
 
 def address(host: str, port: int, token: str | None = None) -> str:
@@ -40,7 +44,8 @@ def serve(
     token: Annotated[
         str | None,
         typer.Option(
-            help="Access token required by every request. Generated when HOST is not local."
+            help="Access token required by every request (at least 16 characters). "
+            "Generated when HOST is not local."
         ),
     ] = None,
     workdir: Annotated[
@@ -54,6 +59,12 @@ def serve(
     max_rows: Annotated[int, typer.Option(help="Most data rows accepted in one upload.")] = 200_000,
 ) -> None:
     """Start the browser app: upload, validate, map, run a plan, read the report; calculators."""
+    if token is not None and len(token) < MIN_TOKEN_LENGTH:
+        msg = (
+            f"the access token must have at least {MIN_TOKEN_LENGTH} characters (this one has "
+            f"{len(token)}); leave --token out to have a random one generated."
+        )
+        raise typer.BadParameter(msg, param_hint="--token")
     os.environ.setdefault("MPLBACKEND", "Agg")  # figures are drawn in a worker thread
     try:
         import uvicorn

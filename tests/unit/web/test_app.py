@@ -41,10 +41,19 @@ def _client(tmp_path: Path, **options: Any) -> TestClient:
     return TestClient(app, base_url=BASE)
 
 
+def _arm(client: TestClient, **headers: str) -> TestClient:
+    """Send the CSRF token of the app's pages with every request, as its forms do."""
+    page = client.get("/", headers=headers).text
+    match = re.search(r'<meta name="csrf-token" content="([^"]+)">', page)
+    assert match is not None
+    client.headers["X-CSRF-Token"] = match.group(1)
+    return client
+
+
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
     with _client(tmp_path) as c:
-        yield c
+        yield _arm(c)
 
 
 def _upload(client: TestClient, name: str, content: bytes, **kwargs: Any) -> Any:
@@ -102,7 +111,7 @@ def test_internal_error_is_a_page_without_traceback(
     monkeypatch.setattr(routes_cohort, "validate_cohort", boom)
     app = create_app(tmp_path / "work")
     with TestClient(app, base_url=BASE, raise_server_exceptions=False) as c:
-        r = c.post("/cohort/demo", data={"demo": "synthetic"})
+        r = _arm(c).post("/cohort/demo", data={"demo": "synthetic"})
     assert r.status_code == 500
     assert "bug in cartcohort" in r.text
     assert "secret internal detail" not in r.text
@@ -114,7 +123,7 @@ def test_internal_error_is_a_page_without_traceback(
 # -----------------------------------------------------------------------------------------
 def test_upload_over_the_size_cap_gets_a_friendly_page(tmp_path: Path) -> None:
     with _client(tmp_path, max_upload_mb=0.001) as c:
-        r = _upload(c, "big.csv", b"patient_id\n" + b"P1\n" * 2000)
+        r = _upload(_arm(c), "big.csv", b"patient_id\n" + b"P1\n" * 2000)
     assert r.status_code == 413
     assert "larger than this server accepts (0.001 MB)" in r.text
     assert _uploads(tmp_path) == []
@@ -123,7 +132,7 @@ def test_upload_over_the_size_cap_gets_a_friendly_page(tmp_path: Path) -> None:
 def test_upload_over_the_row_cap_is_refused_and_deleted(tmp_path: Path) -> None:
     rows = b"".join(f"P{i},M\n".encode() for i in range(10))
     with _client(tmp_path, max_rows=5) as c:
-        r = _upload(c, "patients.csv", b"patient_id,sex\n" + rows)
+        r = _upload(_arm(c), "patients.csv", b"patient_id,sex\n" + rows)
     assert r.status_code == 413
     assert "holds 10 data rows; this server accepts at most 5" in r.text
     assert _uploads(tmp_path) == []
@@ -321,16 +330,16 @@ def test_cross_site_form_post_is_refused(client: TestClient) -> None:
 
 
 def test_access_token_is_required_when_configured(tmp_path: Path) -> None:
-    with _client(tmp_path, token="s3cret-token") as c:
+    with _client(tmp_path, token="s3cret-token-0123") as c:
         assert c.get("/").status_code == 401
         assert c.get("/?token=wrong").status_code == 401
         assert c.get("/static/style.css").status_code == 401
-        r = c.get("/cohort?token=s3cret-token", follow_redirects=False)
+        r = c.get("/cohort?token=s3cret-token-0123", follow_redirects=False)
         assert r.status_code == 303
         assert r.headers["location"] == "/cohort"
         assert c.get("/cohort").status_code == 200  # the cookie carries it now
-    with _client(tmp_path, token="s3cret-token") as c:
-        assert c.get("/", headers={"Authorization": "Bearer s3cret-token"}).status_code == 200
+    with _client(tmp_path, token="s3cret-token-0123") as c:
+        assert c.get("/", headers={"Authorization": "Bearer s3cret-token-0123"}).status_code == 200
 
 
 def test_serve_binds_locally_and_needs_a_token_elsewhere(

@@ -36,6 +36,13 @@ function initSorting() {
   });
 }
 
+// Every request the page makes carries the page's CSRF token (the server checks it on
+// anything but a page view).
+function csrfHeaders(extra) {
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  return Object.assign({ "X-CSRF-Token": meta ? meta.content : "" }, extra);
+}
+
 function initProgress() {
   const box = document.getElementById("progress");
   if (!box) return;
@@ -44,7 +51,7 @@ function initProgress() {
   const bar = document.getElementById("progress-bar");
   async function poll() {
     try {
-      const response = await fetch(url, { headers: { Accept: "application/json" } });
+      const response = await fetch(url, { headers: csrfHeaders({ Accept: "application/json" }) });
       const status = await response.json();
       if (status.state === "done" || status.state === "failed" || status.state === "missing") {
         window.location.reload();
