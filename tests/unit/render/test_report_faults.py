@@ -242,7 +242,7 @@ def test_a_failed_run_leaves_the_previous_report_intact(
         raise OSError("disk full")
 
     monkeypatch.setattr(build, "render_html", fails)
-    with pytest.raises(OSError, match="disk full"):  # after the tables and figures
-        write_report(_first_analysis_only(results), out, jobs=1, **inputs)
+    with pytest.raises(CartcohortError, match=r"disk full.*earlier report there is intact"):
+        write_report(_first_analysis_only(results), out, jobs=1, **inputs)  # after the tables
     assert _files(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]  # no temporary folder

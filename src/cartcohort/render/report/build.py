@@ -1172,9 +1172,15 @@ def write_report(
     if isinstance(results, Sequence) and not results:
         raise ValueError(empty)
     target = check_report_folder(out_dir)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # built next to the target (same file system) and moved into place at the end
-    out = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # built next to the target (same file system) and moved into place at the end
+        out = Path(
+            tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+        )
+    except OSError as exc:
+        msg = f"Cannot write the report next to {target}: {exc}. Nothing was written."
+        raise CartcohortError(msg) from exc
     try:
         html_path, pdf_error = _write_report_files(
             results,
@@ -1189,6 +1195,12 @@ def write_report(
             pool=pool,
         )
         _install(out, target)
+    except OSError as exc:  # a full disk, a folder made read-only during the run ...
+        msg = (
+            f"Could not write the report into {target}: {exc}. The folder was left as it "
+            "was (an earlier report there is intact)."
+        )
+        raise CartcohortError(msg) from exc
     finally:
         shutil.rmtree(out, ignore_errors=True)  # ours; empty after _install
     if pdf_error is not None:
@@ -1373,9 +1385,20 @@ def _install(built: Path, target: Path) -> None:
         built.replace(target)
         return
     new = set(files)
+    inside = target.resolve()
+    outside = sorted(
+        {n.split("/")[0] for n in files if not (target / n).parent.resolve().is_relative_to(inside)}
+    )
+    if outside:  # a user's link (tables/ -> elsewhere): never write through it
+        msg = (
+            f"The report folder {target} has {', '.join(outside)} linking out of it; nothing "
+            "was replaced. Remove the link or choose another folder."
+        )
+        raise CartcohortError(msg)
     for name in _listed_files(target):
-        if name not in new:
-            (target / name).unlink(missing_ok=True)
+        path = target / name
+        if name not in new and path.parent.resolve().is_relative_to(inside):
+            path.unlink(missing_ok=True)
     for name in files:
         (target / name).parent.mkdir(parents=True, exist_ok=True)
         (built / name).replace(target / name)
