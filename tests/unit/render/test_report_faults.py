@@ -246,3 +246,21 @@ def test_a_failed_run_leaves_the_previous_report_intact(
         write_report(_first_analysis_only(results), out, jobs=1, **inputs)  # after the tables
     assert _files(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]  # no temporary folder
+
+
+def test_a_link_out_of_the_report_folder_is_never_written_through(
+    tiny: tuple[list[PlanResult], dict[str, Any]], tmp_path: Path
+) -> None:
+    results, inputs = tiny
+    out = tmp_path / "report"
+    write_report(results, out, jobs=1, **inputs)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "tiny__age__summary.csv").write_text("mine", encoding="utf-8")
+    for path in (out / "tables").iterdir():
+        path.unlink()
+    (out / "tables").rmdir()
+    (out / "tables").symlink_to(elsewhere)
+    with pytest.raises(CartcohortError, match="tables linking out of it; nothing was replaced"):
+        write_report(results, out, jobs=1, **inputs)
+    assert _files(elsewhere) == {"tiny__age__summary.csv": b"mine"}
