@@ -264,3 +264,17 @@ def test_a_link_out_of_the_report_folder_is_never_written_through(
     with pytest.raises(CartcohortError, match="tables linking out of it; nothing was replaced"):
         write_report(results, out, jobs=1, **inputs)
     assert _files(elsewhere) == {"tiny__age__summary.csv": b"mine"}
+
+
+def test_an_incomplete_build_is_never_moved_into_place(
+    tiny: tuple[list[PlanResult], dict[str, Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # e.g. another program deleted the temporary folder while figures were still drawn
+    results, inputs = tiny
+    out = tmp_path / "report"
+    write_report(results, out, jobs=1, **inputs)
+    before = _files(out)
+    monkeypatch.setattr(build, "write_results_json", lambda payload, path: path)
+    with pytest.raises(CartcohortError, match=r"lost results\.json during the run"):
+        write_report(_first_analysis_only(results), out, jobs=1, **inputs)
+    assert _files(out) == before

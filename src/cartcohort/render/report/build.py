@@ -1376,6 +1376,13 @@ def _install(built: Path, target: Path) -> None:
     files = sorted(
         p.relative_to(built).as_posix() for p in built.rglob("*") if p.is_file() or p.is_symlink()
     )
+    missing = [name for name in ("report.html", "results.json") if name not in files]
+    if missing:  # another program emptied the temporary folder during the run
+        msg = (
+            f"The report being built in {built} lost {', '.join(missing)} during the run "
+            f"(deleted by another program?); {target} was left as it was. Run again."
+        )
+        raise CartcohortError(msg)
     marker = json.dumps({"files": files, "format": 1}, indent=2, sort_keys=True) + "\n"
     (built / MARKER).write_text(marker, encoding="utf-8", newline="\n")
     check_report_folder(target)  # again: the folder may have changed during the run
