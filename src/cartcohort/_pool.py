@@ -13,6 +13,12 @@ arguments and its result) crosses between processes pickled; :meth:`WorkerPool.t
 declines work that cannot be pickled and :meth:`Task.get` says when a result could not
 be, so the caller does that work itself. Without ``fork`` (Windows, macOS spawn) or with
 one worker, :attr:`WorkerPool.parallel` is false and callers do the work in turn.
+
+A worker that dies (killed with SIGKILL by the out-of-memory killer, say) never leaves
+the run waiting: the pool is a :class:`concurrent.futures.ProcessPoolExecutor`, which
+notices a worker's death and fails every pending task with ``BrokenProcessPool``.
+:meth:`Task.get` then returns :data:`WORKER_LOST`, later submissions are declined
+(``None``), and the caller does that work itself, once (see :attr:`WorkerPool.lost`).
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ import multiprocessing as mp
 import os
 import pickle
 from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from types import TracebackType
 from typing import Any
 
@@ -43,7 +51,11 @@ class WorkerPool:
     def __init__(self, workers: int | None = None) -> None:
         self.workers = default_workers() if workers is None else max(int(workers), 1)
         self.parallel = self.workers > 1 and "fork" in mp.get_all_start_methods()
-        self._pool: Any = None
+        self._pool: ProcessPoolExecutor | None = None
+        #: Whether a worker process died (the remaining work is then done by the caller).
+        self.broken = False
+        #: Tasks whose worker died before sending a result (:data:`WORKER_LOST`).
+        self.lost = 0
 
     @property
     def started(self) -> bool:
@@ -52,7 +64,8 @@ class WorkerPool:
 
     def try_submit(self, fn: Callable[..., Any], *args: Any) -> Task | None:
         """Start ``fn(*args)`` in a worker, or return ``None`` when ``fn`` or its arguments
-        cannot be pickled (a lambda, say): the caller then runs it itself.
+        cannot be pickled (a lambda, say) or a worker has died: the caller then runs it
+        itself.
 
         Raises
         ------
@@ -63,23 +76,32 @@ class WorkerPool:
             msg = "this WorkerPool has no worker processes; run the work in this process"
             raise RuntimeError(msg)
         payload = _dumps((fn, args))
-        if payload is None:
+        if payload is None or self.broken:
             return None
         if self._pool is None:
-            self._pool = mp.get_context("fork").Pool(self.workers)
-        return Task(self._pool.apply_async(_call, (payload,)))
+            # the workers fork here, all at once, before the executor starts its thread
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=mp.get_context("fork"))
+        try:
+            return Task(self._pool.submit(_call, payload), self)
+        except BrokenProcessPool:
+            self.broken = True
+            return None
 
     def close(self) -> None:
         """Wait for the submitted work and stop the workers."""
         if self._pool is not None:
-            self._pool.close()
-            self._pool.join()
+            self._pool.shutdown(wait=True)
             self._pool = None
 
     def terminate(self) -> None:
         """Stop the workers at once (pending work is dropped)."""
         if self._pool is not None:
-            self._pool.terminate()
+            processes = list((getattr(self._pool, "_processes", None) or {}).values())
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            for process in processes:  # a task still running would otherwise finish first
+                process.kill()
+            for process in processes:
+                process.join()
             self._pool = None
 
     def __enter__(self) -> WorkerPool:
@@ -99,18 +121,33 @@ class WorkerPool:
 
 #: What :meth:`Task.get` returns when the worker's result could not be pickled.
 NOT_SENT = object()
+#: What :meth:`Task.get` returns when a worker process died before the result was sent
+#: (killed, e.g. by the out-of-memory killer): the caller does the work itself.
+WORKER_LOST = object()
 
 
 class Task:
     """Work started by :meth:`WorkerPool.try_submit`."""
 
-    def __init__(self, pending: Any) -> None:
+    def __init__(self, pending: Future[bytes | None], pool: WorkerPool) -> None:
         self._pending = pending
+        self._pool = pool
 
     def get(self) -> Any:
-        """Wait for the result; :data:`NOT_SENT` if it could not be pickled back (an
-        exception raised by the work is raised here)."""
-        payload = self._pending.get()
+        """Wait for the result; :data:`NOT_SENT` if it could not be pickled back,
+        :data:`WORKER_LOST` if a worker process died first (an exception raised by the
+        work is raised here).
+
+        The wait ends when the work ends: the executor watches its workers and fails
+        the pending work as soon as one of them dies, so no timeout is needed (and
+        none would suit both a ten-patient and a ten-thousand-patient cohort).
+        """
+        try:
+            payload = self._pending.result()
+        except BrokenProcessPool:
+            self._pool.broken = True
+            self._pool.lost += 1
+            return WORKER_LOST
         return NOT_SENT if payload is None else pickle.loads(payload)  # our own pickle
 
 
@@ -127,4 +164,4 @@ def _call(payload: bytes) -> bytes | None:
     return _dumps(fn(*args))
 
 
-__all__ = ["NOT_SENT", "Task", "WorkerPool", "default_workers"]
+__all__ = ["NOT_SENT", "WORKER_LOST", "Task", "WorkerPool", "default_workers"]

@@ -373,10 +373,16 @@ def report(
     """Run analysis plans on a cohort and write the report (HTML, results.json, tables, figures).
 
     Without arguments, every built-in plan runs on the built-in SYNTHETIC demo cohort.
-    Exits 1 without writing anything when the cohort has validation errors.
+    Exits 1 without writing anything when the cohort has validation errors, or when
+    --out is a folder that is not empty and was not written by cartcohort. The report
+    is built next to --out and moved into place when complete: a failed run leaves an
+    earlier report as it was, and no file that cartcohort did not write is deleted.
     """
     from cartcohort.errors import PlanError
     from cartcohort.plan.schema import builtin_plans, load_plan
+    from cartcohort.render.report.build import check_report_folder
+
+    check_report_folder(out)  # before any work: never a user's folder
 
     names = list(plan) if plan else list(builtin_plans())
     if not names:
@@ -423,7 +429,7 @@ def report(
                 dataset=dataset,
                 cohort=cohort,
                 assays=assays,
-                pdf=False,
+                pdf=pdf and chromium_available(),
                 progress=lambda label, _i, n: progress.step(
                     f"figure {label}", total=n_analyses + n
                 ),
@@ -431,6 +437,12 @@ def report(
             )
     finally:
         progress.stop()
+    if pool.lost:
+        _echo_err(
+            "Note: a worker process stopped unexpectedly (killed, perhaps because the "
+            f"machine ran out of memory); {pool.lost} piece(s) of work were done again in "
+            "the main process."
+        )
     done = sum(o.status == "done" for r in results for o in r.outputs)
     label = " (SYNTHETIC demo data)" if cohort.synthetic else ""
     typer.echo(
@@ -439,16 +451,13 @@ def report(
     )
     typer.echo(f"Wrote {html}")
     typer.echo(f"      {out / 'results.json'}, {out / 'tables'}/, {out / 'figures'}/")
-    if pdf:
-        if not chromium_available():
-            _echo_err(
-                "No PDF: it needs Chromium (/usr/bin/chromium; Debian/Ubuntu: "
-                "apt-get install chromium). The HTML report was written; print it from a browser."
-            )
-            return
-        from cartcohort.render.report import write_pdf
-
-        typer.echo(f"Wrote {write_pdf(html, out / 'report.pdf')}")
+    if pdf and chromium_available():
+        typer.echo(f"Wrote {out / 'report.pdf'}")
+    elif pdf:
+        _echo_err(
+            "No PDF: it needs Chromium (/usr/bin/chromium; Debian/Ubuntu: "
+            "apt-get install chromium). The HTML report was written; print it from a browser."
+        )
 
 
 @app.command()

@@ -1,10 +1,13 @@
-"""The shared worker pool: work that cannot be pickled stays with the caller."""
+"""The shared worker pool: work that cannot be pickled, or whose worker died, stays with
+the caller."""
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 
-from cartcohort._pool import NOT_SENT, WorkerPool
+from cartcohort._pool import NOT_SENT, WORKER_LOST, WorkerPool
 
 
 def _lock() -> threading.Lock:  # a result that cannot be pickled
@@ -22,3 +25,19 @@ def test_try_submit_declines_and_reports_what_cannot_be_pickled() -> None:
         unsent = pool.try_submit(_lock)
         assert unsent is not None
         assert unsent.get() is NOT_SENT
+
+
+def _die() -> None:
+    """Killed as the out-of-memory killer kills: SIGKILL, no clean-up, no result."""
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_a_killed_worker_is_noticed_not_waited_for() -> None:
+    # multiprocessing.Pool replaced the dead worker and waited for its result for ever
+    with WorkerPool(2) as pool:
+        task = pool.try_submit(_die)
+        assert task is not None
+        assert task.get() is WORKER_LOST
+        assert pool.broken
+        assert pool.lost == 1
+        assert pool.try_submit(divmod, 7, 2) is None  # the caller does the rest itself

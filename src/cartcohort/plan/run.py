@@ -3,7 +3,10 @@
 One analysis that cannot run never stops the others: missing data give ``skipped``
 with the reason (which column or table is missing), and a statistic that is undefined
 for these data (no events, a single group, separation ...) gives ``failed`` with the
-error message. Only a bug in cartcohort itself is re-raised.
+error message. A bug in cartcohort itself (any other exception) also gives ``failed``,
+with the exception named and a request to report it, so that the other analyses and the
+report are still written. When the worker process running an analysis dies
+(:data:`~cartcohort._pool.WORKER_LOST`), :func:`iter_plans` runs it again here, once.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from cartcohort._pool import NOT_SENT, WorkerPool
+from cartcohort._pool import NOT_SENT, WORKER_LOST, WorkerPool
 from cartcohort.ard import AnalysisOutput, PlanResult
 from cartcohort.derive.dataset import AnalysisDataset, derive
 from cartcohort.errors import CartcohortError
@@ -25,9 +28,13 @@ from cartcohort.plan.schema import Plan, load_plan
 
 Progress = Callable[[str, int, int], None]
 
+#: How the reason of an analysis that failed from a bug (any unexpected exception) begins.
+_INTERNAL = "Not computed: internal error"
+
 
 def run_analysis(spec: Any, ctx: Context) -> AnalysisOutput:
-    """Run one analysis of a plan and return its output (never raises for data problems)."""
+    """Run one analysis of a plan and return its output (never raises, but for
+    ``KeyboardInterrupt`` and the like: any exception makes a ``failed`` output)."""
     runner = RUNNERS[spec.type]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -48,6 +55,15 @@ def run_analysis(spec: Any, ctx: Context) -> AnalysisOutput:
                 title=spec.title,
                 status="failed",
                 reason=f"Not computed: {exc}",
+            )
+        except Exception as exc:  # a bug: this analysis fails, the others and the report go on
+            return AnalysisOutput(
+                id=spec.id,
+                kind=spec.type,
+                title=spec.title,
+                status="failed",
+                reason=f"{_INTERNAL} ({type(exc).__name__}: {exc}). This is "
+                "a bug in cartcohort, not a problem with the data; please report it.",
             )
     extra = tuple(str(w.message) for w in caught if str(w.message) not in output.warnings)
     if not extra:
@@ -144,6 +160,19 @@ def _run_task(plan: int, analysis: int) -> AnalysisOutput:
     return run_analysis(spec.analyses[analysis], ctx)
 
 
+def _run_here(spec: Any, ctx: Context, got: object) -> AnalysisOutput:
+    """Run an analysis in this process; when its worker process had died and it fails
+    here too from an unexpected error (memory, say), the reason says so."""
+    output = run_analysis(spec, ctx)
+    if got is WORKER_LOST and output.reason.startswith(_INTERNAL):
+        again = (
+            " (Run again in the main process after the worker process running it stopped "
+            "unexpectedly, e.g. killed when the machine ran out of memory.)"
+        )
+        return dataclasses.replace(output, reason=output.reason + again)
+    return output
+
+
 def iter_plans(
     plans: Sequence[Plan | str],
     cohort: Cohort,
@@ -159,6 +188,9 @@ def iter_plans(
     once the plan's population and groups are built, which happens here first), so a
     report writer consuming this iterator (:func:`cartcohort.render.report.write_report`
     with the same ``pool``) draws the figures of a plan while later analyses still run.
+
+    An analysis whose worker process died (killed, perhaps by the out-of-memory killer)
+    is run again here, once; if it fails here too, it is ``failed`` with that reason.
 
     Parameters
     ----------
@@ -192,9 +224,10 @@ def iter_plans(
             outputs: list[AnalysisOutput] = []
             for i, (analysis, task) in enumerate(zip(spec.analyses, tasks, strict=True)):
                 got = task.get() if task is not None else NOT_SENT
-                # NOT_SENT (no workers, or an output that could not be pickled): run it here
+                # NOT_SENT (no workers, or an output that could not be pickled) or
+                # WORKER_LOST (the worker died): run it here
                 outputs.append(
-                    got if isinstance(got, AnalysisOutput) else run_analysis(analysis, ctx)
+                    got if isinstance(got, AnalysisOutput) else _run_here(analysis, ctx, got)
                 )
                 if progress is not None:
                     progress(f"{spec.name}: {analysis.id}", i, len(spec.analyses))

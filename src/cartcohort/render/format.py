@@ -7,15 +7,84 @@ Rounding is *half-up on the decimal value you see* (``decimal.ROUND_HALF_UP`` ap
 the shortest ``repr`` of the float), so 0.125 shows as 0.13 and 2.675 as 2.68. Python's
 ``round`` and ``format`` round half to even on the binary value (``round(2.675, 2) ==
 2.67``), which readers comparing with SAS or Excel report as a bug.
+
+Every formatter takes any float: NaN and infinities show as ``"NE"`` (not estimable;
+a confidence limit of infinity is one that could not be estimated), and magnitudes a
+fixed-point display cannot hold (from :data:`LARGE` = 10¹⁵ on, and below
+:data:`SMALL` = 10⁻⁶ where significant digits are asked for) show in scientific
+notation as tables show large numbers, ``4.50 × 10⁴⁹`` (:func:`format_scientific`),
+never as Python's ``4.5e+49``.
 """
 
 from __future__ import annotations
 
 import math
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 
 #: Text shown for a number that cannot be displayed (NaN, infinite).
 NOT_ESTIMABLE = "NE"
+#: From this magnitude on, numbers show in scientific notation (beyond it a float holds
+#: no more integer digits, and a Cox limit of 4.5e49 would fill a table cell).
+LARGE = 1e15
+#: Below this magnitude, :func:`round_significant` shows scientific notation.
+SMALL = 1e-6
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _decimal(value: float) -> Decimal:
+    """The shortest decimal that reads back as the float ``value`` (finite)."""
+    return Decimal(repr(float(value)))
+
+
+def _fixed(number: Decimal, digits: int) -> str:
+    """``number`` rounded half-up to ``digits`` decimals, as fixed-point text."""
+    # enough precision for every digit kept (the default 28 fails from 1e26 on)
+    context = Context(prec=max(number.adjusted(), 0) + digits + 2)
+    rounded = number.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP, context=context)
+    if rounded.is_zero():
+        rounded = abs(rounded)
+    return f"{rounded:f}"
+
+
+def _scientific(number: Decimal, significant: int) -> str:
+    if number.is_zero():
+        return "0"
+    exponent = number.adjusted()
+    mantissa = _fixed(number.scaleb(-exponent), significant - 1)
+    if mantissa.lstrip("-").startswith("10"):  # 9.996 rounds up to 10.0
+        exponent += 1
+        mantissa = _fixed(number.scaleb(-exponent), significant - 1)
+    return f"{mantissa} × 10{str(exponent).translate(_SUPERSCRIPT)}"
+
+
+def format_scientific(value: float, significant: int = 3) -> str:
+    """Format ``value`` in scientific notation: ``3410000 -> "3.41 × 10⁶"``.
+
+    Parameters
+    ----------
+    value
+        Any float.
+    significant
+        Significant digits of the mantissa (>= 1), rounded half-up, trailing zeros kept.
+
+    Returns
+    -------
+    str
+        ``"m × 10ᵉ"`` with a superscript exponent; ``"0"`` for zero; ``"NE"`` for NaN or
+        infinite values.
+
+    Examples
+    --------
+    >>> format_scientific(4.5e49), format_scientific(-0.000123, 2), format_scientific(9.996e5)
+    ('4.50 × 10⁴⁹', '-1.2 × 10⁻⁴', '1.00 × 10⁶')
+    """
+    if not math.isfinite(value):
+        return NOT_ESTIMABLE
+    if significant < 1:
+        msg = f"`significant` must be >= 1; got {significant}."
+        raise ValueError(msg)
+    return _scientific(_decimal(value), significant)
 
 
 def round_half_up(value: float, digits: int = 0) -> str:
@@ -33,23 +102,24 @@ def round_half_up(value: float, digits: int = 0) -> str:
     -------
     str
         The rounded number; ``"NE"`` when ``value`` is NaN or infinite. ``-0`` shows as
-        ``"0"``.
+        ``"0"``. From :data:`LARGE` on, three significant digits in scientific notation
+        (:func:`format_scientific`).
 
     Examples
     --------
     >>> round_half_up(2.675, 2), round_half_up(0.125, 2), round_half_up(-0.5)
     ('2.68', '0.13', '-1')
+    >>> round_half_up(4.5e49, 2)
+    '4.50 × 10⁴⁹'
     """
     if not math.isfinite(value):
         return NOT_ESTIMABLE
     if digits < 0:
         msg = f"`digits` must be >= 0; got {digits}."
         raise ValueError(msg)
-    quantum = Decimal(1).scaleb(-digits)
-    rounded = Decimal(repr(float(value))).quantize(quantum, rounding=ROUND_HALF_UP)
-    if rounded.is_zero():
-        rounded = abs(rounded)
-    return f"{rounded:f}"
+    if abs(value) >= LARGE:
+        return format_scientific(value)
+    return _fixed(_decimal(value), digits)
 
 
 def round_significant(value: float, significant: int = 2) -> str:
@@ -66,7 +136,8 @@ def round_significant(value: float, significant: int = 2) -> str:
     -------
     str
         E.g. ``round_significant(0.0456) == "0.046"``, ``round_significant(0.5) == "0.50"``;
-        ``"NE"`` for NaN or infinite values.
+        ``"NE"`` for NaN or infinite values; scientific notation below :data:`SMALL` and
+        from :data:`LARGE` on (``"1.2 × 10⁻⁸"``).
 
     Examples
     --------
@@ -75,15 +146,25 @@ def round_significant(value: float, significant: int = 2) -> str:
     """
     if not math.isfinite(value):
         return NOT_ESTIMABLE
+    if significant < 1:
+        msg = f"`significant` must be >= 1; got {significant}."
+        raise ValueError(msg)
     if value == 0:
-        return round_half_up(0.0, significant - 1)
-    exponent = Decimal(repr(float(abs(value)))).adjusted()
-    text = round_half_up(value, max(significant - 1 - exponent, 0))
+        return _fixed(Decimal(0), significant - 1)
+    if not SMALL <= abs(value) < LARGE:
+        return format_scientific(value, significant)
+    number = _decimal(value)
+    exponent = number.adjusted()
+    text = _fixed(number, max(significant - 1 - exponent, 0))
     # rounding can carry into a new digit (0.996 -> 1.00); keep `significant` digits
     new_exponent = Decimal(text.lstrip("-")).adjusted()
     if new_exponent > exponent:
-        text = round_half_up(value, max(significant - 1 - new_exponent, 0))
+        text = _fixed(number, max(significant - 1 - new_exponent, 0))
     return text
+
+
+#: How far outside [0, 1] a computed p-value may be from rounding error alone.
+_P_SLACK = 1e-9
 
 
 def format_p(p: float, *, prefix: str = "p") -> str:
@@ -111,7 +192,8 @@ def format_p(p: float, *, prefix: str = "p") -> str:
     * 0.01 <= p <= 0.99: two significant digits (``"p = 0.031"``, ``"p = 0.12"``,
       ``"p = 0.50"``);
     * p > 0.99: ``"p > 0.99"``;
-    * NaN: ``"p = NE"`` (not estimable).
+    * NaN, or a value outside [0, 1] (beyond rounding error of 1e-9): ``"p = NE"`` (not
+      estimable).
 
     A value that rounds to a boundary keeps the rule of its range: 0.00996 shows as
     ``"0.010"``.
@@ -123,11 +205,8 @@ def format_p(p: float, *, prefix: str = "p") -> str:
     >>> format_p(0.2, prefix="")
     '0.20'
     """
-    if math.isnan(p):
+    if math.isnan(p) or p < -_P_SLACK or p > 1 + _P_SLACK:
         body = f"= {NOT_ESTIMABLE}"
-    elif p < 0 or p > 1:
-        msg = f"`p` must be in [0, 1]; got {p!r}."
-        raise ValueError(msg)
     elif p < 0.001:
         body = "< 0.001"
     elif p < 0.01:
@@ -191,14 +270,23 @@ def format_percent(fraction: float, digits: int = 0) -> str:
     """
     if not math.isfinite(fraction):
         return NOT_ESTIMABLE
-    return f"{round_half_up(fraction * 100.0, digits)} %"
+    if digits < 0:
+        msg = f"`digits` must be >= 0; got {digits}."
+        raise ValueError(msg)
+    percent = fraction * 100.0
+    if math.isfinite(percent) and abs(percent) < LARGE:
+        return f"{_fixed(_decimal(percent), digits)} %"
+    return f"{_scientific(_decimal(fraction).scaleb(2), 3)} %"  # exact: no overflow
 
 
 __all__ = [
+    "LARGE",
     "NOT_ESTIMABLE",
+    "SMALL",
     "format_estimate_ci",
     "format_p",
     "format_percent",
+    "format_scientific",
     "round_half_up",
     "round_significant",
 ]

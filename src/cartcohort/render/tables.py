@@ -32,6 +32,7 @@ from cartcohort.render.format import (
     NOT_ESTIMABLE,
     format_p,
     format_percent,
+    format_scientific,
     round_half_up,
     round_significant,
 )
@@ -88,7 +89,6 @@ _LOWER_SUFFIXES = ("_lower", "_lo")
 _UPPER_SUFFIXES = ("_upper", "_hi")
 _UNIT_SUFFIXES = ("_days", "_months", "_estimate")
 _RATE = re.compile(r"^(?P<name>[a-z0-9]+)_(?P<rest>.+)$")
-_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,14 +195,8 @@ def format_value(value: object, fmt: str | None, column: str = "") -> str:
 
 
 def _scientific(x: float) -> str:
-    """``3.41 × 10⁶`` (three significant digits, half-up)."""
-    if x == 0:
-        return "0"
-    exponent = math.floor(math.log10(abs(x)))
-    mantissa = round_half_up(x / 10**exponent, 2)
-    if mantissa.lstrip("-").startswith("10"):  # 9.996 rounds up to 10.00
-        exponent, mantissa = exponent + 1, round_half_up(x / 10 ** (exponent + 1), 2)
-    return f"{mantissa} × 10{str(exponent).translate(_SUPERSCRIPT)}"
+    """``3.41 × 10⁶`` (three significant digits, half-up; any float)."""
+    return format_scientific(x, 3)
 
 
 def _plain_number(x: float) -> str:

@@ -107,3 +107,31 @@ def test_worker_pool_without_workers_refuses_work() -> None:
         assert not pool.parallel
         with pytest.raises(RuntimeError, match="no worker processes"):
             pool.try_submit(print)
+
+
+def test_an_analysis_whose_worker_died_runs_again_here_then_fails_with_the_reason(
+    demo: Cohort, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import signal
+
+    from cartcohort._pool import WorkerPool
+    from cartcohort.plan import analyses
+    from cartcohort.plan.run import iter_plans
+
+    main = os.getpid()
+
+    def killed_then_out_of_memory(spec: object, ctx: object) -> None:
+        if os.getpid() != main:
+            os.kill(os.getpid(), signal.SIGKILL)  # as the out-of-memory killer does
+        raise MemoryError("cannot allocate 8 GiB")
+
+    monkeypatch.setitem(analyses.RUNNERS, "compare_values", killed_then_out_of_memory)
+    with WorkerPool(2) as pool:
+        (result,) = iter_plans([parse_plan(PLAN)], demo, pool=pool)
+        assert pool.lost >= 1
+    status = {o.id: o.status for o in result.outputs}
+    assert status == {"cr": "done", "os": "done", "il6": "failed", "nothing": "failed"}
+    il6 = next(o for o in result.outputs if o.id == "il6")
+    assert "MemoryError: cannot allocate 8 GiB" in il6.reason
+    assert "Run again in the main process after the worker process" in il6.reason

@@ -24,24 +24,26 @@ such a listing.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import json
 import math
 import re
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from importlib import resources
-from pathlib import Path, PurePath
+from pathlib import Path, PurePath, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from cartcohort._pool import NOT_SENT, Task, WorkerPool
+from cartcohort._pool import NOT_SENT, WORKER_LOST, Task, WorkerPool
 from cartcohort._results import _version
 from cartcohort._spreadsheet import neutralise, neutralise_text, write_csv
 from cartcohort.errors import CartcohortError
@@ -540,11 +542,19 @@ def _render(job: _FigureJob) -> tuple[str, int] | str:
 
 
 def _draw_and_save(draw: Callable[[], Figure], name: str, stem: Path) -> tuple[str, int] | str:
+    """Draw and save one figure: ``(data URI, width)``, or the problem as a sentence (any
+    exception: one figure that cannot be drawn never stops the report)."""
     try:
         fig = draw()
+        svg = _write_figure(fig, stem)
     except (CartcohortError, ValueError) as exc:
         return f"Figure {name!r} could not be drawn: {exc}"
-    svg = _write_figure(fig, stem)
+    except Exception as exc:
+        return (
+            f"Figure {name!r} could not be drawn: internal error ({type(exc).__name__}: "
+            f"{exc}). This is a bug in cartcohort, not a problem with the data; please "
+            "report it."
+        )
     # The SVG is embedded: sharp at any zoom and on any screen, vector in the PDF, about
     # the size of a 256-colour copy of the 300-dpi PNG, and already written, so embedding
     # it costs nothing (quantising and encoding a second PNG took a sixth of a figure's
@@ -672,8 +682,16 @@ class _Rendering:
             outcomes[index] = _render(self.jobs[index])
             self._tick(index, len(outcomes))
         for index, task in self.remote:
-            outcome = task.get()
-            outcomes[index] = _render(self.jobs[index]) if outcome is NOT_SENT else outcome
+            got = task.get()
+            # NOT_SENT (the image could not be pickled) or WORKER_LOST (the worker died):
+            # drawn here, once
+            outcome = _render(self.jobs[index]) if got is NOT_SENT or got is WORKER_LOST else got
+            if got is WORKER_LOST and isinstance(outcome, str):
+                outcome += (
+                    " (Drawn again in the main process after the worker process drawing it "
+                    "stopped unexpectedly, e.g. killed when the machine ran out of memory.)"
+                )
+            outcomes[index] = outcome
             self._tick(index, len(outcomes))
         for index, job in enumerate(self.jobs):
             outcome = outcomes[index]
@@ -717,6 +735,8 @@ class _Writer:
     problems: list[str] = field(default_factory=list)
     xlsx: list[tuple[str, str, TableOutput]] = field(default_factory=list)
     files: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    #: Plan -> analysis -> why an analysis computed could not be shown (a bug).
+    shown_failed: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def add_figure(
         self,
@@ -825,6 +845,41 @@ def _analysis_view(
     return view
 
 
+def _analysis_view_or_problem(
+    writer: _Writer, result: PlanResult, output: AnalysisOutput, number: str
+) -> AnalysisView:
+    """:func:`_analysis_view`, or, when showing the analysis raises (a bug), the analysis
+    marked failed with the error, its tables and figures withdrawn; the report goes on."""
+    jobs, xlsx = len(writer.jobs), len(writer.xlsx)
+    try:
+        return _analysis_view(writer, result, output, number)
+    except Exception as exc:
+        del writer.jobs[jobs:], writer.xlsx[xlsx:]
+        for rel in writer.files.get(result.plan_name, {}).pop(output.id, []):
+            (writer.out / rel).unlink(missing_ok=True)  # a table CSV written before the error
+        reason = (
+            f"Not shown: internal error while formatting it for the report "
+            f"({type(exc).__name__}: {exc}). This is a bug in cartcohort, not a problem "
+            "with the data; please report it. Its numbers are in results.json."
+        )
+        writer.shown_failed.setdefault(result.plan_name, {})[output.id] = reason
+        return AnalysisView(
+            id=output.id,
+            anchor=f"{_safe(result.plan_name)}-{_safe(output.id)}",
+            number=number,
+            title=output.title,
+            kind=output.kind,
+            status="failed",
+            reason=writer.redactor.note(reason),
+            summary=Note(""),
+            n=output.n,
+            n_excluded=output.n_excluded,
+            exclusions=[],
+            warnings=[],
+            footnotes=[],
+        )
+
+
 def _plan_view(writer: _Writer, result: PlanResult, number: int) -> PlanView:
     flow = None
     if result.flow:
@@ -837,9 +892,10 @@ def _plan_view(writer: _Writer, result: PlanResult, number: int) -> PlanView:
             "Patients in the cohort and patients analysed, with reasons for exclusion.",
         )
     analyses = [
-        _analysis_view(writer, result, o, f"{number}.{i + 1}") for i, o in enumerate(result.outputs)
+        _analysis_view_or_problem(writer, result, o, f"{number}.{i + 1}")
+        for i, o in enumerate(result.outputs)
     ]
-    counts = {s: sum(o.status == s for o in result.outputs) for s in ("done", "skipped", "failed")}
+    counts = {s: sum(a.status == s for a in analyses) for s in ("done", "skipped", "failed")}
     return PlanView(
         name=result.plan_name,
         anchor=f"plan-{_safe(result.plan_name)}",
@@ -1087,7 +1143,11 @@ def write_report(
         (a generator running each plan in turn): the figures of a plan are then drawn
         while the next plan runs.
     out_dir
-        Folder to write into (created; files of an earlier report there are replaced).
+        Folder to write into: a new or empty folder, or the folder of an earlier report
+        (see :func:`check_report_folder`). The report is built in a temporary folder
+        next to it and moved into place when complete, so a run that fails leaves the
+        folder as it was; the earlier report's files are replaced, no other file is
+        touched.
     validation
         The cohort's validation report (its warnings make the data-quality section).
     dataset
@@ -1119,16 +1179,69 @@ def write_report(
     ------
     ValueError
         ``results`` is empty.
+    cartcohort.errors.CartcohortError
+        ``out_dir`` cannot take a report (:func:`check_report_folder`; nothing is
+        written), or the PDF could not be printed (raised after the HTML report was
+        moved into place).
     """
     empty = "`results` is empty: run at least one plan before writing a report."
     if isinstance(results, Sequence) and not results:
         raise ValueError(empty)
-    out = Path(out_dir)
+    target = check_report_folder(out_dir)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # built next to the target (same file system) and moved into place at the end
+        out = Path(
+            tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+        )
+    except OSError as exc:
+        msg = f"Cannot write the report next to {target}: {exc}. Nothing was written."
+        raise CartcohortError(msg) from exc
+    try:
+        html_path, pdf_error = _write_report_files(
+            results,
+            out,
+            validation=validation,
+            dataset=dataset,
+            cohort=cohort,
+            assays=assays,
+            pdf=pdf,
+            progress=progress,
+            jobs=jobs,
+            pool=pool,
+        )
+        _install(out, target)
+    except OSError as exc:  # a full disk, a folder made read-only during the run ...
+        msg = (
+            f"Could not write the report into {target}: {exc}. The folder was left as it "
+            "was (an earlier report there is intact)."
+        )
+        raise CartcohortError(msg) from exc
+    finally:
+        shutil.rmtree(out, ignore_errors=True)  # ours; empty after _install
+    if pdf_error is not None:
+        raise pdf_error
+    return target / html_path.name
+
+
+def _write_report_files(
+    results: Iterable[PlanResult],
+    out: Path,
+    *,
+    validation: ValidationReport | None,
+    dataset: AnalysisDataset | None,
+    cohort: Cohort | None,
+    assays: Sequence[QuantificationResult],
+    pdf: bool,
+    progress: Progress | None,
+    jobs: int | None,
+    pool: WorkerPool | None,
+) -> tuple[Path, CartcohortError | None]:
+    """Write the report into the new folder ``out`` (see :func:`write_report`); the PDF's
+    error, if any, is returned, so that the HTML report is still moved into place."""
+    empty = "`results` is empty: run at least one plan before writing a report."
     for sub in ("tables", "figures"):
-        folder = out / sub
-        if folder.is_dir():
-            shutil.rmtree(folder)
-        folder.mkdir(parents=True)
+        (out / sub).mkdir()
     writer = _Writer(out=out, redactor=Redactor(_patient_ids(dataset, cohort)))
     # figures are drawn in worker processes while this one runs the next plan (when
     # `results` is lazy) and writes the tables and the JSON
@@ -1144,6 +1257,7 @@ def write_report(
             rendering.submit(writer.jobs)
         if not done:
             raise ValueError(empty)
+        done = [_shown_as_failed(r, writer.shown_failed.get(r.plan_name, {})) for r in done]
         assay_views = _assay_views(assays, writer)
         rendering.submit(writer.jobs)
         if writer.xlsx:
@@ -1184,11 +1298,138 @@ def write_report(
     }
     html_path = out / "report.html"
     html_path.write_text(render_html(context), encoding="utf-8", newline="\n")
-    stale = out / "report.pdf"  # from an earlier run: it would not match this report
-    stale.unlink(missing_ok=True)
     if pdf:
-        write_pdf(html_path, out / "report.pdf")
-    return html_path
+        try:
+            write_pdf(html_path, out / "report.pdf")
+        except CartcohortError as exc:
+            return html_path, exc
+    return html_path, None
+
+
+def _shown_as_failed(result: PlanResult, failed: Mapping[str, str]) -> PlanResult:
+    """``result`` with the analyses that could not be shown marked failed (numbers kept)."""
+    if not failed:
+        return result
+    outputs = tuple(
+        dataclasses.replace(o, status="failed", reason=failed[o.id]) if o.id in failed else o
+        for o in result.outputs
+    )
+    return dataclasses.replace(result, outputs=outputs)
+
+
+# ------------------------------------------------------------------------------------------
+# The report folder
+# ------------------------------------------------------------------------------------------
+
+#: The file that marks a folder as a cartcohort report folder; it lists the files the
+#: report wrote there (the only files a later report into that folder replaces or deletes).
+MARKER = ".cartcohort-report"
+
+
+def check_report_folder(out_dir: str | Path) -> Path:
+    """Check that a report may be written into ``out_dir``, before any work is done.
+
+    A report goes into a folder that does not exist yet, an empty folder, or a folder
+    an earlier report wrote (it holds the :data:`MARKER` file). Anything else is refused,
+    so that no file of the user's is ever replaced or deleted.
+
+    Parameters
+    ----------
+    out_dir
+        The report folder.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out_dir`` as a path.
+
+    Raises
+    ------
+    cartcohort.errors.CartcohortError
+        ``out_dir`` is a file, or a folder that is not empty and holds no marker.
+    """
+    out = Path(out_dir)
+    if out.is_symlink() and not out.exists():
+        msg = f"The report folder {out} is a broken symbolic link; choose another folder."
+        raise CartcohortError(msg)
+    if not out.exists():
+        return out
+    if not out.is_dir():
+        msg = (
+            f"The report folder {out} is a file, not a folder; nothing was written. Choose "
+            "a new folder for the report."
+        )
+        raise CartcohortError(msg)
+    if not (out / MARKER).is_file() and any(out.iterdir()):
+        msg = (
+            f"The report folder {out} is not empty and was not written by cartcohort (it "
+            f"has no {MARKER} file); nothing was written, so that none of its files is "
+            "replaced or deleted. Choose a new or empty folder, or the folder of an "
+            "earlier cartcohort report."
+        )
+        raise CartcohortError(msg)
+    return out
+
+
+def _listed_files(folder: Path) -> list[str]:
+    """The files an earlier report wrote into ``folder`` (from its marker; safe paths only)."""
+    try:
+        listed = json.loads((folder / MARKER).read_text(encoding="utf-8")).get("files", [])
+    except (OSError, ValueError, AttributeError):
+        return []
+    names = []
+    for name in listed if isinstance(listed, list) else []:
+        path = PurePosixPath(str(name))
+        if path.parts and not path.is_absolute() and ".." not in path.parts and name != MARKER:
+            names.append(path.as_posix())
+    return names
+
+
+def _install(built: Path, target: Path) -> None:
+    """Move the finished report in ``built`` to ``target``: one rename when ``target`` is
+    new or empty; otherwise the earlier report's files (those its marker lists) are
+    replaced or deleted one by one and every other file is left alone."""
+    files = sorted(
+        p.relative_to(built).as_posix() for p in built.rglob("*") if p.is_file() or p.is_symlink()
+    )
+    missing = [name for name in ("report.html", "results.json") if name not in files]
+    if missing:  # another program emptied the temporary folder during the run
+        msg = (
+            f"The report being built in {built} lost {', '.join(missing)} during the run "
+            f"(deleted by another program?); {target} was left as it was. Run again."
+        )
+        raise CartcohortError(msg)
+    marker = json.dumps({"files": files, "format": 1}, indent=2, sort_keys=True) + "\n"
+    (built / MARKER).write_text(marker, encoding="utf-8", newline="\n")
+    check_report_folder(target)  # again: the folder may have changed during the run
+    if target.is_dir() and not any(target.iterdir()):
+        target.rmdir()
+    if not target.exists():
+        built.replace(target)
+        return
+    new = set(files)
+    inside = target.resolve()
+    outside = sorted(
+        {n.split("/")[0] for n in files if not (target / n).parent.resolve().is_relative_to(inside)}
+    )
+    if outside:  # a user's link (tables/ -> elsewhere): never write through it
+        msg = (
+            f"The report folder {target} has {', '.join(outside)} linking out of it; nothing "
+            "was replaced. Remove the link or choose another folder."
+        )
+        raise CartcohortError(msg)
+    for name in _listed_files(target):
+        path = target / name
+        if name not in new and path.parent.resolve().is_relative_to(inside):
+            path.unlink(missing_ok=True)
+    for name in files:
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        (built / name).replace(target / name)
+    (built / MARKER).replace(target / MARKER)
+    for sub in ("figures", "tables"):  # left empty by the earlier report's files only
+        folder = target / sub
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
 
 
 def chromium_available() -> bool:
@@ -1253,6 +1494,7 @@ def template_names() -> list[str]:
 __all__ = [
     "CHROMIUM",
     "LISTING_KINDS",
+    "MARKER",
     "AnalysisView",
     "FigureView",
     "Note",
@@ -1260,6 +1502,7 @@ __all__ = [
     "Progress",
     "Redactor",
     "TableView",
+    "check_report_folder",
     "chromium_available",
     "count_figures",
     "json_value",
