@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -238,6 +239,9 @@ def test_web_validation_csv_holds_no_formula(tmp_path: Path) -> None:
         [("patient_id", "sex", "crs_grade"), *((f"P{i}", h, -2) for i, h in enumerate(HOSTILE))]
     )
     with TestClient(create_app(tmp_path / "work"), base_url="http://127.0.0.1") as client:
+        token = re.search(r'<meta name="csrf-token" content="([^"]+)">', client.get("/").text)
+        assert token is not None
+        client.headers["X-CSRF-Token"] = token.group(1)  # as the app's own forms send it
         client.post("/cohort/upload", files={"file": ("p.csv", buffer.getvalue().encode())})
         r = client.get("/cohort/validation.csv")
     assert r.status_code == 200
