@@ -1051,7 +1051,7 @@ def _read_xlsx(
 
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+    except Exception as exc:  # openpyxl raises many types (XML ParseError, KeyError, ...)
         log.add(
             "error",
             "file.unreadable",
@@ -1096,7 +1096,7 @@ def _formula_cells(path: Path) -> dict[str, set[tuple[int, int]]]:
             if not _has_formula_tag(archive):
                 return {}
         wb = load_workbook(path, read_only=True, data_only=False)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError):
+    except Exception:  # the main read reports a workbook openpyxl cannot open
         return {}
     try:
         found: dict[str, set[tuple[int, int]]] = {}
@@ -1110,6 +1110,8 @@ def _formula_cells(path: Path) -> dict[str, set[tuple[int, int]]]:
             if cells:
                 found[str(ws.title)] = cells
         return found
+    except Exception:  # a damaged sheet: the main read reports it with its name
+        return {}
     finally:
         with contextlib.suppress(Exception):
             wb.close()
@@ -1207,6 +1209,18 @@ def _read_sheets(
                 display,
                 f"sheet {title!r} not read: {exc}.",
                 LIMITS_HINT,
+                sheet=title,
+            )
+            continue
+        except Exception as exc:  # a damaged sheet: openpyxl raises many types
+            log.add(
+                "error",
+                "file.unreadable",
+                display,
+                "this sheet cannot be read: it holds something the Excel file format does "
+                f"not allow ({type(exc).__name__}: {exc}).",
+                "Open it in Excel and save it again as .xlsx (Excel Workbook), or save the "
+                "sheet as CSV.",
                 sheet=title,
             )
             continue

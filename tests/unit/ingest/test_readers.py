@@ -269,3 +269,39 @@ def test_missing_to_none_keeps_other_values() -> None:
 
 def test_missing_to_none_when_every_value_is_missing() -> None:
     assert missing_to_none([None, None]).tolist() == [None, None]
+
+
+def _damaged_workbook(tmp_path: Path, name: str, part: str, old: bytes, new: bytes) -> Path:
+    """A valid workbook with one byte string of one part replaced (a damaged file)."""
+    import zipfile
+
+    good = tmp_path / "good.xlsx"
+    wb = Workbook()
+    wb.active.append(["patient_id", "age_years"])
+    wb.active.append(["P1", 40])
+    wb.save(good)
+    bad = tmp_path / name
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(bad, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            dst.writestr(info, data.replace(old, new) if info.filename == part else data)
+    return bad
+
+
+@pytest.mark.parametrize(
+    ("part", "old", "new", "says"),
+    [
+        ("xl/workbook.xml", b"<workbook", b"<notxml <workbook", "cannot be opened"),
+        ("xl/worksheets/sheet1.xml", b"<v>40</v>", b"<v>abc</v>", "this sheet cannot be read"),
+        ("xl/worksheets/sheet1.xml", b'r="B2"', b'r="ZZZZ2"', "this sheet cannot be read"),
+    ],
+    ids=["bad-xml", "text-in-number-cell", "cell-beyond-XFD"],
+)
+def test_a_damaged_workbook_is_an_error_not_a_crash(
+    tmp_path: Path, part: str, old: bytes, new: bytes, says: str
+) -> None:
+    raw = read_source(_damaged_workbook(tmp_path, "damaged.xlsx", part, old, new))
+    errors = [i for i in raw.issues if i.rule == "file.unreadable"]
+    assert len(errors) == 1, raw.issues
+    assert says in errors[0].message
+    assert "save it again as .xlsx" in errors[0].hint
