@@ -113,7 +113,11 @@ def test_format_estimate_ci_any_floats(est: float, lo: float, hi: float, digits:
     match = re.fullmatch(rf"{number} \({number}(?:–| to ){number}\)", text)
     assert match is not None, text
     for shown, value in zip(match.groups(), (est, lo, hi), strict=True):
-        assert shown == fmt.round_half_up(value, digits)
+        assert shown == fmt.format_estimate(value, digits)
+        if math.isfinite(value) and abs(value) >= fmt.SCIENTIFIC_FROM:
+            assert " × 10" in shown  # never 1286181533.59
+        else:
+            assert shown == fmt.round_half_up(value, digits)
 
 
 @FAST

@@ -28,6 +28,10 @@ NOT_ESTIMABLE = "NE"
 LARGE = 1e15
 #: Below this magnitude, :func:`round_significant` shows scientific notation.
 SMALL = 1e-6
+#: From this magnitude on, an estimate, a confidence limit or a number without a declared
+#: format shows in scientific notation (``1.29 × 10⁹``): more digits than a reader can take
+#: in, such as the hazard ratio of a coefficient that diverged, are not information.
+SCIENTIFIC_FROM = 1e5
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
@@ -244,8 +248,22 @@ def format_estimate_ci(est: float, lo: float, hi: float, digits: int = 2) -> str
     '-0.2 (-0.5 to 0.1)'
     """
     sep = " to " if (lo < 0 or hi < 0) else "–"
-    e, a, b = (round_half_up(v, digits) for v in (est, lo, hi))
+    e, a, b = (format_estimate(v, digits) for v in (est, lo, hi))
     return f"{e} ({a}{sep}{b})"
+
+
+def format_estimate(value: float, digits: int = 2) -> str:
+    """An estimate or confidence limit: ``digits`` decimals, rounded half-up, or three
+    significant digits in scientific notation from :data:`SCIENTIFIC_FROM` on.
+
+    >>> format_estimate(0.5812)
+    '0.58'
+    >>> format_estimate(1286181533.59)
+    '1.29 × 10⁹'
+    """
+    if math.isfinite(value) and abs(value) >= SCIENTIFIC_FROM:
+        return format_scientific(value, 3)
+    return round_half_up(value, digits)
 
 
 def format_percent(fraction: float, digits: int = 0) -> str:
@@ -282,7 +300,9 @@ def format_percent(fraction: float, digits: int = 0) -> str:
 __all__ = [
     "LARGE",
     "NOT_ESTIMABLE",
+    "SCIENTIFIC_FROM",
     "SMALL",
+    "format_estimate",
     "format_estimate_ci",
     "format_p",
     "format_percent",

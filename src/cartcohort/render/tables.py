@@ -30,6 +30,8 @@ import pandas as pd
 
 from cartcohort.render.format import (
     NOT_ESTIMABLE,
+    SCIENTIFIC_FROM,
+    format_estimate,
     format_p,
     format_percent,
     format_scientific,
@@ -55,6 +57,8 @@ DECIMALS: dict[str, int] = {
     "decimal2": 2,
     "decimal3": 3,
 }
+#: Formats of estimates and ratios: scientific notation from SCIENTIFIC_FROM on.
+_ESTIMATES = frozenset({"estimate", "ratio", "hr", "or"})
 
 #: Headers for common column names (anything else: underscores become spaces).
 HEADERS: dict[str, str] = {
@@ -187,6 +191,8 @@ def format_value(value: object, fmt: str | None, column: str = "") -> str:
         return format_percent(x, 1)
     if kind == "sci":
         return _scientific(x)
+    if kind in _ESTIMATES:
+        return format_estimate(x, DECIMALS[kind])
     if kind in DECIMALS:
         return round_half_up(x, DECIMALS[kind])
     # a number without a declared format: integers as integers, from 1 up one decimal,
@@ -201,7 +207,7 @@ def _scientific(x: float) -> str:
 
 def _plain_number(x: float) -> str:
     """Integers as integers; from 1e5 on ``3.41 × 10⁶``; from 1 one decimal; else 3 digits."""
-    if abs(x) >= 1e5:
+    if abs(x) >= SCIENTIFIC_FROM:
         return _scientific(x)
     if x.is_integer():
         return round_half_up(x, 0)
@@ -299,7 +305,7 @@ def _summary_cell(row: Mapping[str, object]) -> str:
         if _is_missing(value):
             return ""
         x = float(value)  # type: ignore[arg-type]
-        return _plain_number(x) if abs(x) >= 1e5 else round_half_up(x, 1)
+        return _plain_number(x) if abs(x) >= SCIENTIFIC_FROM else round_half_up(x, 1)
 
     if kind == "mean_sd":
         return f"{num('mean')} ({num('sd')})" if num("mean") else ""
@@ -405,7 +411,7 @@ def format_table(
             and pd.api.types.is_numeric_dtype(series)
             and not pd.api.types.is_bool_dtype(series)
             and not (column == "n" or column.startswith("n_"))
-            and bool((series.astype("float64").abs() >= 1e5).any())
+            and bool((series.astype("float64").abs() >= SCIENTIFIC_FROM).any())
         ):
             formats[column] = "sci"
     shown = _plan_columns(columns)
