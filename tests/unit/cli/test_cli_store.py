@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
 CSV = "patient_id,sex,age_years\nP1,M,50\nP2,F,61\n"
@@ -21,33 +21,23 @@ IDENTIFIED = (
 )
 
 
-def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "cartcohort.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env={**os.environ, "COLUMNS": "200", "TERM": "dumb"},
-        timeout=120,
-        check=False,
-    )
-
-
 def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_import_into_the_input_file_is_refused_and_the_input_kept(tmp_path: Path) -> None:
+def test_import_into_the_input_file_is_refused_and_the_input_kept(
+    run_cli: Callable[..., subprocess.CompletedProcess[str]], tmp_path: Path
+) -> None:
     data = tmp_path / "mydata.csv"
     data.write_text(CSV, encoding="utf-8")
     before = _sha(data)
-    done = _run("import", "mydata.csv", "--db", "mydata.csv", cwd=tmp_path)
+    done = run_cli("import", "mydata.csv", "--db", "mydata.csv", cwd=tmp_path)
     assert done.returncode == 1, done.stderr
     assert "the file the cohort was read from" in done.stderr
     assert _sha(data) == before
     other = tmp_path / "notes.txt"
     other.write_text("my notes", encoding="utf-8")
-    done = _run("import", "mydata.csv", "--db", "notes.txt", cwd=tmp_path)
+    done = run_cli("import", "mydata.csv", "--db", "notes.txt", cwd=tmp_path)
     assert done.returncode == 1, done.stderr
     assert "not a DuckDB database" in done.stderr
     assert other.read_text(encoding="utf-8") == "my notes"
