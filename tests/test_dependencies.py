@@ -140,3 +140,29 @@ def test_every_declared_dependency_is_imported_or_says_why() -> None:
 def test_import_scanner_sees_runtime_imports_only(source: str, expected: set[str]) -> None:
     found = {m for m in _runtime_imports(ast.parse(source)) if m not in sys.stdlib_module_names}
     assert found == expected
+
+
+def _floors() -> dict[str, str]:
+    """Package -> the version after ``>=`` in pyproject.toml (core, web and test)."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    reqs = list(project["dependencies"])
+    for extra in ("web", "test"):
+        reqs += project["optional-dependencies"][extra]
+    floors = {}
+    for req in reqs:
+        match = re.fullmatch(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*>=\s*([^,;\s]+)\s*", req)
+        if match:
+            floors[_canonical(match.group(1))] = match.group(2)
+    return floors
+
+
+def test_minimum_constraints_pin_every_floor_of_pyproject() -> None:
+    pins = {}
+    for line in (ROOT / "constraints" / "minimum.txt").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, version = line.split("==")
+            pins[_canonical(name)] = version.strip()
+    floors = _floors()
+    declared = set().union(*(v for k, v in _declared().items() if k in ("core", "web", "test")))
+    assert not declared - set(floors), f"dependencies without a floor: {declared - set(floors)}"
+    assert pins == floors, "constraints/minimum.txt and the floors of pyproject.toml differ"
