@@ -541,8 +541,12 @@ def _auc_windows(
         area[lin] = (upper[lin] - t1[lin]) * (c1[lin] + c_end_lin) / 2.0
         lg = inside & is_log
         # Log trapezoid: c(t) = c1 * exp(-k (t - t1)); area = dt * (c1 - c_end) / ln(c1 / c_end).
-        c_end_log = c1[lg] * np.exp(frac[lg] * np.log(c2[lg] / c1[lg]))
-        area[lg] = (upper[lg] - t1[lg]) * (c1[lg] - c_end_log) / np.log(c1[lg] / c_end_log)
+        # With L = ln(c1 / c_end) = frac * ln(c1 / c2) > 0 this is dt * c1 * -expm1(-L) / L,
+        # which stays exact when c_end rounds to c1 (L tiny: the plain form is 0 / 0 = NaN).
+        ell = frac[lg] * np.log(c1[lg] / c2[lg])
+        shrink = np.ones_like(ell)
+        np.divide(-np.expm1(-ell), ell, out=shrink, where=ell > 0)
+        area[lg] = (upper[lg] - t1[lg]) * c1[lg] * shrink
         out.append(np.bincount(gs, weights=area, minlength=n_groups).astype(np.float64))
     return out
 
