@@ -12,12 +12,14 @@ loop is over strata (for the pooled Kaplan–Meier weight when ``rho != 0``).
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from scipy import linalg
 
 from cartcohort._results import MethodInfo, WarningCollector, frame_to_ard
 from cartcohort.analyse._data import as_event, as_time, prepare, require_groups
@@ -198,10 +200,20 @@ def _chi_square(counts: _Counts, labels: Sequence[object]) -> tuple[float, int]:
         raise DegenerateDataError(msg)
     diff = (counts.observed - counts.expected)[keep][1:]
     sub = counts.variance[np.ix_(keep, keep)][1:, 1:]
+    # R's solve() refuses a matrix whose reciprocal condition number (LAPACK's 1-norm
+    # estimate) is below the machine epsilon; scipy's solve computes the same estimate and
+    # warns at the same point. A plain numpy solve returns a finite, meaningless statistic
+    # for a matrix that is singular up to rounding (e.g. a stratum with only two groups).
     try:
-        statistic = float(diff @ np.linalg.solve(sub, diff))
-    except np.linalg.LinAlgError as exc:
-        msg = "The log-rank variance matrix is singular; the groups cannot be compared."
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", linalg.LinAlgWarning)
+            statistic = float(diff @ linalg.solve(sub, diff, assume_a="gen"))
+    except (np.linalg.LinAlgError, linalg.LinAlgWarning) as exc:
+        msg = (
+            "The log-rank variance matrix is singular (as R survdiff's 'system is "
+            "computationally singular'): the groups cannot be compared, e.g. because within "
+            "every stratum at most two of them are at risk at the event times."
+        )
         raise DegenerateDataError(msg) from exc
     return statistic, int(keep.sum()) - 1
 
