@@ -12,14 +12,13 @@ loop is over strata (for the pooled Kaplan–Meier weight when ``rho != 0``).
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import linalg
+from scipy.linalg import lapack
 
 from cartcohort._results import MethodInfo, WarningCollector, frame_to_ard
 from cartcohort.analyse._data import as_event, as_time, prepare, require_groups
@@ -200,22 +199,34 @@ def _chi_square(counts: _Counts, labels: Sequence[object]) -> tuple[float, int]:
         raise DegenerateDataError(msg)
     diff = (counts.observed - counts.expected)[keep][1:]
     sub = counts.variance[np.ix_(keep, keep)][1:, 1:]
-    # R's solve() refuses a matrix whose reciprocal condition number (LAPACK's 1-norm
-    # estimate) is below the machine epsilon; scipy's solve computes the same estimate and
-    # warns at the same point. A plain numpy solve returns a finite, meaningless statistic
-    # for a matrix that is singular up to rounding (e.g. a stratum with only two groups).
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", linalg.LinAlgWarning)
-            statistic = float(diff @ linalg.solve(sub, diff, assume_a="gen"))
-    except (np.linalg.LinAlgError, linalg.LinAlgWarning) as exc:
+    statistic = _quadratic_form_as_r(sub, diff)
+    if statistic is None:
         msg = (
             "The log-rank variance matrix is singular (as R survdiff's 'system is "
             "computationally singular'): the groups cannot be compared, e.g. because within "
             "every stratum at most two of them are at risk at the event times."
         )
-        raise DegenerateDataError(msg) from exc
+        raise DegenerateDataError(msg)
     return statistic, int(keep.sum()) - 1
+
+
+def _quadratic_form_as_r(matrix: FloatArray, vector: FloatArray) -> float | None:
+    """``vector' solve(matrix) vector``, or None where R's ``solve()`` refuses the matrix.
+
+    R (``solve.default``) factorises with LAPACK ``dgesv`` and refuses a matrix whose
+    reciprocal condition number, LAPACK ``dgecon``'s 1-norm estimate, is below
+    ``.Machine$double.eps``. The same test is made here with the same LAPACK routines (scipy's
+    own ``solve`` compares with half that epsilon, and numpy's makes no such test and returns a
+    finite, meaningless value for a matrix that is singular up to rounding).
+    """
+    lu, piv, info = lapack.dgetrf(matrix)
+    if info != 0:
+        return None
+    rcond, info = lapack.dgecon(lu, float(np.linalg.norm(matrix, 1)))
+    if info != 0 or not rcond >= np.finfo(np.float64).eps:
+        return None
+    solution, info = lapack.dgetrs(lu, piv, vector)
+    return float(vector @ solution) if info == 0 else None
 
 
 def _check_rho(rho: object) -> float:
