@@ -593,6 +593,7 @@ class _Episodes:
     onset_possible: Arr  # ... and read in favour of an episode
     label: Arr  # episode number (1, 2 ...) on active days, 0 outside
     known: Arr  # the label is determined by the recorded inputs
+    gap_before: Arr  # unrecorded days just before the row (within the patient's record)
 
 
 def _episodes(
@@ -607,13 +608,19 @@ def _episodes(
     The "sure" reading (fewest onsets, most resolutions, gaps possibly clear) gives the
     smallest episodes, the "possible" reading the largest; both only grow with more
     onsets and fewer clear days, so a waiver computed in each is a sound interval.
-    The episode number of a row is reported only when no input up to the row (and up
-    to the next day with findings) is ambiguous; active days run from the onset to the
-    last day with fever, hypotension or hypoxia before resolution.
+    Days without a row between two recorded days are unknown: in the "sure" reading
+    they are clear, in the "possible" reading the episode may have started (and a drug
+    been given) there, so the next recorded row is a possible onset. The episode
+    number of a row is reported only when no input up to the row (and up to the next
+    day with findings) is ambiguous; active days run from the onset to the last day
+    with fever, hypotension or hypoxia before resolution.
     """
     n = keys.n
     idx = np.arange(n)
+    prev_day = np.concatenate(([0], keys.day[:-1]))
+    gap_before = (idx != keys.starts) & (keys.day - prev_day > 1)
     o_sure, o_poss = onset
+    o_poss = o_poss | gap_before
     c_sure, c_poss = clear
     on_a, b_a = _episode_onsets(
         keys, o_sure, c_poss, resolution_days=resolution_days, gaps_clear=True
@@ -621,7 +628,7 @@ def _episodes(
     on_b, b_b = _episode_onsets(
         keys, o_poss, c_sure, resolution_days=resolution_days, gaps_clear=False
     )
-    ambiguous = (o_sure != o_poss) | (c_sure != c_poss) | (b_a != b_b)
+    ambiguous = (o_sure != o_poss) | (c_sure != c_poss) | (b_a != b_b) | gap_before
     in_ep = on_a <= idx
     is_onset = in_ep & (on_a == idx)
     cs = np.cumsum(is_onset)
@@ -639,7 +646,7 @@ def _episodes(
         else ambiguous
     )
     known = ~amb_so_far & np.where(same, ~amb_so_far[j], ~patient_amb)
-    return _Episodes(on_a, on_b, np.where(active, number, 0), known)
+    return _Episodes(on_a, on_b, np.where(active, number, 0), known, gap_before)
 
 
 def _astct_waiver(
@@ -666,13 +673,15 @@ def _astct_waiver(
     if fever_waiver == "within_episode":
         idx = np.arange(n)
         out = []
-        for drug, onset_idx in (
-            (t_true, episodes.onset_sure),
-            (t_possible, episodes.onset_possible),
+        for drug, onset_idx, gap in (
+            (t_true, episodes.onset_sure, np.zeros(n, bool)),
+            (t_possible, episodes.onset_possible, episodes.gap_before),
         ):
             last = np.maximum.accumulate(np.where(drug, idx, -1)) if n else idx
             if exclusive and n:
                 last = np.concatenate(([-1], last[:-1]))
+            # A drug may have been given on an unrecorded day just before a row.
+            last = np.maximum(last, np.maximum.accumulate(np.where(gap, idx, -1)) if n else idx)
             out.append((onset_idx <= idx) & (last >= onset_idx))
         return out[0], out[1], reason
     if fever_waiver == "after_crs_onset_and_treatment":
