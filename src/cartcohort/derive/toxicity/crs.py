@@ -1,9 +1,10 @@
 """Daily CRS grading from bedside observations: ASTCT 2019 and five legacy scales.
 
-One row per patient-day is graded with whole-column numpy operations; the only
-per-patient state -- whether the ASTCT fever waiver is in force -- is a grouped
-cumulative maximum over the sorted frame. No Python loop runs per patient or
-per day, so 100,000 patients x 30 days grade in a few seconds.
+One row per patient-day is graded with whole-column numpy operations; the
+per-patient state -- which CRS episode a day belongs to and whether the ASTCT
+fever waiver is in force -- is computed with grouped running maxima/minima over
+the sorted frame. No Python loop runs per patient or per day, so 100,000
+patients x 30 days grade in a few seconds.
 
 Partial information
 -------------------
