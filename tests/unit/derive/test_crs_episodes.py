@@ -213,12 +213,15 @@ def test_corticosteroid_reason(reason: str | None, grade: int) -> None:
         pytest.param(False, 0, id="not-given"),
         pytest.param(None, None, id="unknown-not-gradable"),
         pytest.param("absent", 0, id="absent-column-read-as-not-given"),
+        pytest.param("empty", 0, id="empty-column-read-as-not-given"),
     ],
 )
 def test_anticytokine_drugs(anticytokine: object, grade: int | None) -> None:
     # Fever day 1 with (or without) anakinra/siltuximab; afebrile hypotension day 2.
     frame = days({1: {"temp_c": 38.4}, 2: {"hypotension": True}})
-    if anticytokine != "absent":
+    if anticytokine == "empty":
+        frame["anticytokine"] = pd.array([None] * 3, dtype="boolean")
+    elif anticytokine != "absent":
         given = [False, anticytokine, False]
         frame["anticytokine"] = pd.array(given, dtype="boolean")
     assert grades(grade_crs(frame))[2] == grade

@@ -528,8 +528,9 @@ def _waiver_drug_flags(
 
     Corticosteroids whose ``corticosteroids_reason`` is ``icans`` or ``other`` do not
     count (steroids for ICANS alone do not start the CRS waiver); a missing reason counts.
-    An absent ``anticytokine`` column reads as "not given" (the column is newer than the
-    others); any other absent or missing flag follows ``missing_treatment``.
+    An ``anticytokine`` column that is absent or empty reads as "not given" (the column
+    is newer than the others); any other absent or missing flag follows
+    ``missing_treatment``.
     """
     n = obs.keys.n
     t_true = np.zeros(n, bool)
@@ -537,9 +538,9 @@ def _waiver_drug_flags(
     reason = obs.codes("corticosteroids_reason", CORTICOSTEROIDS_REASON)
     not_for_crs = reason > CORTICOSTEROIDS_REASON.index("crs")
     for drug in waiver_drugs:
-        if drug in _OPTIONAL_DRUGS and not obs.has(drug):
-            continue
         tr, na = obs.bool3(drug)
+        if drug in _OPTIONAL_DRUGS and na.all():
+            continue  # not recorded at all (absent or empty column): not given
         if drug == "corticosteroids":
             tr = tr & ~not_for_crs
             na = na & ~not_for_crs
@@ -1083,10 +1084,10 @@ def grade_crs(
         is given. ``"next_day"``: it starts the following day.
     waiver_drugs
         ASTCT only. Boolean columns that start the waiver (default: antipyretic,
-        tocilizumab, corticosteroids, anticytokine; an absent ``anticytokine``
-        column reads as not given); use ``("tocilizumab", "corticosteroids")`` for
-        the SITC wording. Corticosteroids with ``corticosteroids_reason`` ``icans``
-        or ``other`` never start the waiver.
+        tocilizumab, corticosteroids, anticytokine; an ``anticytokine`` column
+        that is absent or has no recorded value reads as not given); use
+        ``("tocilizumab", "corticosteroids")`` for the SITC wording. Corticosteroids
+        with ``corticosteroids_reason`` ``icans`` or ``other`` never start the waiver.
     vasopressin_alone
         ASTCT only. Vasopressin with ``vasopressors == 0``: ``"one_vasopressor"``
         (grade 3, default) or ``"not_a_vasopressor"`` (grade 2).
