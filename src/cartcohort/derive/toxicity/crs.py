@@ -822,7 +822,9 @@ def _note(*, o2_reason: Arr, other_cause: Arr, steroid_reason: Arr, late: Arr) -
     used = np.unique(code)
     remap = np.full(len(labels), -1, np.int64)
     remap[used] = np.arange(used.shape[0])
-    return pd.Categorical.from_codes(remap[code], categories=[labels[u] for u in used])
+    categories = pd.Index([labels[u] for u in used], dtype=object)
+    note: pd.Categorical = pd.Categorical.from_codes(remap[code], categories=categories)
+    return note
 
 
 # --------------------------------------------------------------------------------------
