@@ -61,7 +61,9 @@ CRS_INPUTS = [
 BOOLS = ["antipyretic", "tocilizumab", "corticosteroids", "hypotension", "vasopressin"]
 CRS_OPTIONS = st.fixed_dictionaries(
     {
-        "fever_waiver": st.sampled_from(["after_treatment", "after_crs_onset_and_treatment"]),
+        "fever_waiver": st.sampled_from(
+            ["within_episode", "after_treatment", "after_crs_onset_and_treatment"]
+        ),
         "waiver_start": st.sampled_from(["same_day", "next_day"]),
         "vasopressin_alone": st.sampled_from(["one_vasopressor", "not_a_vasopressor"]),
     }

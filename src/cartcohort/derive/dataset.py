@@ -197,6 +197,16 @@ def _toxicity(
     _combine(
         patients, "crs_onset_day", crs_sum["onset_day"], method="first day with grade >= 1", log=log
     )
+    _combine(
+        patients,
+        "crs_duration_days",
+        crs_sum["episode_days"],
+        method="days from onset to the last day with CRS findings, summed over episodes",
+        log=log,
+    )
+    _combine(
+        patients, "crs_n_episodes", crs_sum["n_episodes"], method="number of CRS episodes", log=log
+    )
     for drug in ("tocilizumab", "corticosteroids"):
         _combine(patients, drug, crs_sum[drug], method=f"any {drug} in daily observations", log=log)
     ages = patients.set_index("patient_id")["age_years"] if "age_years" in patients else None

@@ -667,6 +667,35 @@ MARROW = Table(
     ),
 )
 
+# CRS attribution (ASTCT: findings "not attributable to any other cause"); missing = CRS.
+O2_REASON = ("hypoxia", "airway_protection", "chronic", "comfort", "procedure")
+CORTICOSTEROIDS_REASON = ("crs", "icans", "other")
+_CRS_ATTRIBUTION_COLUMNS: tuple[Column, ...] = (
+    Column(
+        name="o2_reason",
+        type="category",
+        allowed=O2_REASON,
+        description=(
+            "Why oxygen or ventilation was given: hypoxia, airway_protection, chronic, "
+            "comfort, procedure. Only hypoxia counts for CRS; missing is read as hypoxia."
+        ),
+    ),
+    _bool(
+        "hypotension_other_cause",
+        "Hypotension due to another cause (sepsis, bleeding ...): not counted for CRS.",
+    ),
+    _bool("anticytokine", "Anakinra, siltuximab or another anti-cytokine drug given that day."),
+    Column(
+        name="corticosteroids_reason",
+        type="category",
+        allowed=CORTICOSTEROIDS_REASON,
+        description=(
+            "Why corticosteroids were given: crs, icans, other. Only crs (or missing) starts "
+            "the CRS fever waiver."
+        ),
+    ),
+)
+
 OBSERVATIONS = Table(
     name="observations",
     description="Daily bedside observations used to grade CRS and ICANS (one row per patient-day).",
@@ -708,6 +737,7 @@ OBSERVATIONS = Table(
             maximum=80,
             description="Oxygen flow.",
         ),
+        *_CRS_ATTRIBUTION_COLUMNS,
         Column(
             name="ice_score",
             type="integer",

@@ -303,24 +303,42 @@ WAIVER_CASES = [
     ),
     # Same day: the daily row summarises 24 h; the drug given that day already masks fever.
     pytest.param(
-        course({"temp_c": 37.5, "antipyretic": True, "hypotension": True}),
+        course({"temp_c": 38.5}, {"temp_c": 37.5, "antipyretic": True, "hypotension": True}),
         {},
-        [2],
+        [1, 2],
         id="waiver-applies-on-the-day-given",
     ),
     pytest.param(
-        course({"temp_c": 37.5, "antipyretic": True, "hypotension": True}),
+        course({"temp_c": 38.5}, {"temp_c": 37.5, "antipyretic": True, "hypotension": True}),
         {"waiver_start": "next_day"},
-        [0],
+        [1, 0],
         id="waiver-next-day-setting",
+    ),
+    pytest.param(
+        course({"temp_c": 37.5, "antipyretic": True, "hypotension": True}),
+        {"fever_waiver": "after_treatment"},
+        [2],
+        id="lenient-waiver-applies-on-the-day-given",
+    ),
+    pytest.param(
+        course({"temp_c": 37.5, "antipyretic": True, "hypotension": True}),
+        {"fever_waiver": "after_treatment", "waiver_start": "next_day"},
+        [0],
+        id="lenient-waiver-next-day-setting",
     ),
     # "In patients who have CRS then receive antipyretic or anticytokine therapy ...":
     # strict setting - a drug given before any fever does not start the waiver.
     pytest.param(
         course({"temp_c": 37.0, "antipyretic": True}, {"temp_c": 37.0, "hypotension": True}),
-        {},
+        {"fever_waiver": "after_treatment"},
         [0, 2],
-        id="default-antipyretic-before-fever-waives",
+        id="lenient-antipyretic-before-fever-waives",
+    ),
+    pytest.param(
+        course({"temp_c": 37.0, "antipyretic": True}, {"temp_c": 37.0, "hypotension": True}),
+        {},
+        [0, 0],
+        id="default-antipyretic-before-fever-does-not-waive",
     ),
     pytest.param(
         course({"temp_c": 37.0, "antipyretic": True}, {"temp_c": 37.0, "hypotension": True}),
@@ -342,12 +360,24 @@ WAIVER_CASES = [
         [1, 0],
         id="sitc-drugs-antipyretic-does-not-waive",
     ),
-    # Not gradable: afebrile and hypotensive, treatment unknown -> 0 or 2.
+    # Not gradable: afebrile and hypotensive in an episode, treatment unknown -> 0 or 2.
+    pytest.param(
+        course({"temp_c": 38.2}, {"temp_c": 37.0, "hypotension": True, "antipyretic": None}),
+        {},
+        [1, None],
+        id="not-gradable-treatment-unknown",
+    ),
     pytest.param(
         course({"temp_c": 37.0, "hypotension": True, "antipyretic": None}),
         {},
+        [0],
+        id="no-episode-treatment-unknown-does-not-matter",
+    ),
+    pytest.param(
+        course({"temp_c": 37.0, "hypotension": True, "antipyretic": None}),
+        {"fever_waiver": "after_treatment"},
         [None],
-        id="not-gradable-treatment-unknown",
+        id="lenient-not-gradable-treatment-unknown",
     ),
     pytest.param(
         course({"temp_c": 37.0, "hypotension": True, "antipyretic": None}),

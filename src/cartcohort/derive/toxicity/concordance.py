@@ -19,6 +19,7 @@ import pandas as pd
 from cartcohort.derive.toxicity.crs import (
     CRS_METHOD,
     CRS_SCALES,
+    RESOLUTION_DAYS,
     FeverWaiver,
     MissingTreatment,
     VasopressinAlone,
@@ -36,11 +37,12 @@ def crs_concordance(
     *,
     systems: Sequence[str] = _DEFAULT_SYSTEMS,
     events: pd.DataFrame | None = None,
-    fever_waiver: FeverWaiver = "after_treatment",
+    fever_waiver: FeverWaiver = "within_episode",
     waiver_start: WaiverStart = "same_day",
-    waiver_drugs: Sequence[str] = ("antipyretic", "tocilizumab", "corticosteroids"),
+    waiver_drugs: Sequence[str] = ("antipyretic", "tocilizumab", "corticosteroids", "anticytokine"),
     vasopressin_alone: VasopressinAlone = "one_vasopressor",
     missing_treatment: MissingTreatment = "unknown",
+    resolution_days: int = RESOLUTION_DAYS,
 ) -> pd.DataFrame:
     """Per-patient maximum CRS grade under several grading systems.
 
@@ -55,6 +57,8 @@ def crs_concordance(
         Optional events table for grade 5 (death from CRS).
     fever_waiver, waiver_start, waiver_drugs, vasopressin_alone, missing_treatment
         ASTCT settings, passed to :func:`~cartcohort.grade_crs` for ``"astct"``.
+    resolution_days
+        Days without findings that end a CRS episode, passed to every system.
 
     Returns
     -------
@@ -86,6 +90,7 @@ def crs_concordance(
             waiver_drugs=waiver_drugs,
             vasopressin_alone=vasopressin_alone,
             missing_treatment=missing_treatment,
+            resolution_days=resolution_days,
         )
         summary = summarize_crs(graded)
         col = summary[["patient_id", "max_grade"]].rename(columns={"max_grade": system})

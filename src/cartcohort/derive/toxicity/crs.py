@@ -1,9 +1,10 @@
 """Daily CRS grading from bedside observations: ASTCT 2019 and five legacy scales.
 
-One row per patient-day is graded with whole-column numpy operations; the only
-per-patient state -- whether the ASTCT fever waiver is in force -- is a grouped
-cumulative maximum over the sorted frame. No Python loop runs per patient or
-per day, so 100,000 patients x 30 days grade in a few seconds.
+One row per patient-day is graded with whole-column numpy operations; the
+per-patient state -- which CRS episode a day belongs to and whether the ASTCT
+fever waiver is in force -- is computed with grouped running maxima/minima over
+the sorted frame. No Python loop runs per patient or per day, so 100,000
+patients x 30 days grade in a few seconds.
 
 Partial information
 -------------------
@@ -38,12 +39,12 @@ from pandas.api.extensions import ExtensionArray
 from cartcohort._pandas import category_codes
 from cartcohort.derive.toxicity.criteria import Scale, astct_crs, legacy_crs
 from cartcohort.errors import DerivationError, DerivationWarning
-from cartcohort.model.standard import O2_DEVICE
+from cartcohort.model.standard import CORTICOSTEROIDS_REASON, O2_DEVICE, O2_REASON
 
 Arr = npt.NDArray[Any]
 
 CrsSystem = Literal["astct", "lee2014", "penn", "mskcc", "cartox", "ctcae_v4.03"]
-FeverWaiver = Literal["after_treatment", "after_crs_onset_and_treatment"]
+FeverWaiver = Literal["within_episode", "after_treatment", "after_crs_onset_and_treatment"]
 WaiverStart = Literal["same_day", "next_day"]
 VasopressinAlone = Literal["one_vasopressor", "not_a_vasopressor"]
 MissingTreatment = Literal["unknown", "not_given"]
@@ -54,7 +55,12 @@ CRS_SCALES: Mapping[str, Scale] = {"astct": astct_crs.SCALE, **legacy_crs.SCALES
 CRS_METHOD: Mapping[str, str] = {k: s.version for k, s in CRS_SCALES.items()}
 
 _CRS_CAUSES = frozenset({"crs", "cytokine release syndrome", "cytokine_release_syndrome"})
-_WAIVER_DRUGS = ("antipyretic", "tocilizumab", "corticosteroids")
+_WAIVER_DRUGS = ("antipyretic", "tocilizumab", "corticosteroids", "anticytokine")
+#: Waiver drugs whose column is newer than the others: an absent column reads as "not given".
+_OPTIONAL_DRUGS = frozenset({"anticytokine"})
+#: Default number of consecutive days without fever, hypotension or hypoxia that resolve
+#: an episode (a project setting, not a consensus number; docs/methods/crs-grading.md).
+RESOLUTION_DAYS = 3
 _BIG = 99  # "any number of pressors" upper bound for a missing count
 
 
@@ -515,35 +521,180 @@ def _astct_hypoxia(obs: _Obs) -> _C:
     return _C(_i8(lo, n), _i8(hi, n))
 
 
+def _waiver_drug_flags(
+    obs: _Obs, waiver_drugs: Sequence[str], missing_treatment: MissingTreatment
+) -> tuple[Arr, Arr, Arr]:
+    """``(given, possibly_given, steroid_reason_code)`` of the waiver drugs per sorted row.
+
+    Corticosteroids whose ``corticosteroids_reason`` is ``icans`` or ``other`` do not
+    count (steroids for ICANS alone do not start the CRS waiver); a missing reason counts.
+    An ``anticytokine`` column that is absent or empty reads as "not given" (the column
+    is newer than the others); any other absent or missing flag follows
+    ``missing_treatment``.
+    """
+    n = obs.keys.n
+    t_true = np.zeros(n, bool)
+    t_na = np.zeros(n, bool)
+    reason = obs.codes("corticosteroids_reason", CORTICOSTEROIDS_REASON)
+    not_for_crs = reason > CORTICOSTEROIDS_REASON.index("crs")
+    for drug in waiver_drugs:
+        tr, na = obs.bool3(drug)
+        if drug in _OPTIONAL_DRUGS and na.all():
+            continue  # not recorded at all (absent or empty column): not given
+        if drug == "corticosteroids":
+            tr = tr & ~not_for_crs
+            na = na & ~not_for_crs
+        t_true |= tr
+        t_na |= na
+    t_possible = t_true | (t_na if missing_treatment == "unknown" else np.zeros(n, bool))
+    return t_true, t_possible, reason
+
+
+def _episode_onsets(
+    keys: _Keys, onset: Arr, clear: Arr, *, resolution_days: int, gaps_clear: bool
+) -> tuple[Arr, Arr]:
+    """Row index of the onset of the CRS episode each row belongs to, and the boundaries.
+
+    An episode starts on an ``onset`` row outside an episode and ends before the first of
+    ``resolution_days`` consecutive ``clear`` days. Days without a row count as clear when
+    ``gaps_clear`` (the "possibly resolved" reading of a gap) and break a run otherwise.
+    Returns ``(onset_idx, boundary)``: ``onset_idx[i] <= i`` when row ``i`` is in an
+    episode (``>= n`` or a later row otherwise); ``boundary[i]`` marks an episode
+    boundary just before row ``i``. All whole-column numpy: the state only depends on
+    the patient's last non-clear row, last gap and last boundary (grouped running maxima).
+    """
+    n = keys.n
+    idx = np.arange(n)
+    if n == 0:
+        return idx, np.zeros(0, bool)
+    day = keys.day
+    starts = keys.starts
+    first = idx == starts
+    last_nc = np.maximum.accumulate(np.where(clear, -1, idx))
+    base = np.where(last_nc >= starts, day[np.maximum(last_nc, 0)], day[starts] - 1)
+    if not gaps_clear:
+        prev_day = np.concatenate(([0], day[:-1]))
+        gap = first | (day - prev_day > 1)
+        last_gap = np.maximum.accumulate(np.where(gap, idx, -1))
+        base = np.maximum(base, day[last_gap] - 1)
+    prev_base = np.concatenate(([0], base[:-1]))
+    # Clear days before this row: recorded or not (gaps_clear), or the recorded run.
+    run_before = day - 1 - prev_base if gaps_clear else np.concatenate(([0], (day - base)[:-1]))
+    boundary = ~first & (run_before >= resolution_days)
+    last_b = np.maximum(np.maximum.accumulate(np.where(boundary, idx, -1)), starts)
+    next_onset = np.minimum.accumulate(np.where(onset, idx, n)[::-1])[::-1]
+    onset_idx: Arr = next_onset[last_b]
+    return onset_idx, boundary
+
+
+@dataclass(frozen=True, slots=True)
+class _Episodes:
+    """Episode state per sorted row: sure and possible readings of missing inputs."""
+
+    onset_sure: Arr  # onset index when missing inputs are read against an episode
+    onset_possible: Arr  # ... and read in favour of an episode
+    label: Arr  # episode number (1, 2 ...) on active days, 0 outside
+    known: Arr  # the label is determined by the recorded inputs
+    gap_before: Arr  # unrecorded days just before the row (within the patient's record)
+
+
+def _episodes(
+    keys: _Keys,
+    onset: tuple[Arr, Arr],
+    clear: tuple[Arr, Arr],
+    *,
+    resolution_days: int,
+) -> _Episodes:
+    """Episodes from ``(sure, possible)`` onset rows and ``(sure, possible)`` clear rows.
+
+    The "sure" reading (fewest onsets, most resolutions, gaps possibly clear) gives the
+    smallest episodes, the "possible" reading the largest; both only grow with more
+    onsets and fewer clear days, so a waiver computed in each is a sound interval.
+    Days without a row between two recorded days are unknown: in the "sure" reading
+    they are clear, in the "possible" reading the episode may have started (and a drug
+    been given) there, so the next recorded row is a possible onset. The episode
+    number of a row is reported only when no input up to the row (and up to the next
+    day with findings) is ambiguous; active days run from the onset to the last day
+    with fever, hypotension or hypoxia before resolution.
+    """
+    n = keys.n
+    idx = np.arange(n)
+    prev_day = np.concatenate(([0], keys.day[:-1]))
+    gap_before = (idx != keys.starts) & (keys.day - prev_day > 1)
+    o_sure, o_poss = onset
+    o_poss = o_poss | gap_before
+    c_sure, c_poss = clear
+    on_a, b_a = _episode_onsets(
+        keys, o_sure, c_poss, resolution_days=resolution_days, gaps_clear=True
+    )
+    on_b, b_b = _episode_onsets(
+        keys, o_poss, c_sure, resolution_days=resolution_days, gaps_clear=False
+    )
+    ambiguous = (o_sure != o_poss) | (c_sure != c_poss) | (b_a != b_b) | gap_before
+    in_ep = on_a <= idx
+    is_onset = in_ep & (on_a == idx)
+    cs = np.cumsum(is_onset)
+    number = cs - (cs[keys.starts] - is_onset[keys.starts]) if n else cs
+    # Active: a day with findings (not clear) follows in the same episode.
+    nxt = np.minimum.accumulate(np.where(~c_poss, idx, n)[::-1])[::-1] if n else idx
+    has_next = nxt < n
+    j = np.minimum(nxt, max(n - 1, 0))
+    same = has_next & (keys.codes[j] == keys.codes)
+    active = in_ep & same & in_ep[j] & (number[j] == number)
+    amb_so_far = _grouped_cumany(ambiguous, keys.starts)
+    patient_amb = (
+        (np.bincount(keys.codes, weights=ambiguous, minlength=len(keys.uniques)) > 0)[keys.codes]
+        if n
+        else ambiguous
+    )
+    known = ~amb_so_far & np.where(same, ~amb_so_far[j], ~patient_amb)
+    return _Episodes(on_a, on_b, np.where(active, number, 0), known, gap_before)
+
+
 def _astct_waiver(
     obs: _Obs,
     keys: _Keys,
     febrile: Arr,
     fever_na: Arr,
+    episodes: _Episodes,
     *,
     fever_waiver: FeverWaiver,
     waiver_start: WaiverStart,
     waiver_drugs: Sequence[str],
     missing_treatment: MissingTreatment,
-) -> tuple[Arr, Arr]:
-    """``(waived_for_sure, waived_possibly)`` per row from the running treatment state."""
+) -> tuple[Arr, Arr, Arr]:
+    """``(waived_for_sure, waived_possibly, steroid_reason)`` per row.
+
+    ``within_episode``: the waiver holds on a day of an episode once a waiver drug was
+    given on or after the episode's onset (a fever day); it ends with the episode.
+    The other readings are permanent running states (grouped cumulative maxima).
+    """
     n = keys.n
-    t_true = np.zeros(n, bool)
-    t_na = np.zeros(n, bool)
-    for drug in waiver_drugs:
-        tr, na = obs.bool3(drug)
-        t_true |= tr
-        t_na |= na
-    t_possible = t_true | (t_na if missing_treatment == "unknown" else np.zeros(n, bool))
+    t_true, t_possible, reason = _waiver_drug_flags(obs, waiver_drugs, missing_treatment)
+    exclusive = waiver_start == "next_day"
+    if fever_waiver == "within_episode":
+        idx = np.arange(n)
+        out = []
+        for drug, onset_idx, gap in (
+            (t_true, episodes.onset_sure, np.zeros(n, bool)),
+            (t_possible, episodes.onset_possible, episodes.gap_before),
+        ):
+            last = np.maximum.accumulate(np.where(drug, idx, -1)) if n else idx
+            if exclusive and n:
+                last = np.concatenate(([-1], last[:-1]))
+            # A drug may have been given on an unrecorded day just before a row.
+            last = np.maximum(last, np.maximum.accumulate(np.where(gap, idx, -1)) if n else idx)
+            out.append((onset_idx <= idx) & (last >= onset_idx))
+        return out[0], out[1], reason
     if fever_waiver == "after_crs_onset_and_treatment":
         had_crs = _grouped_cumany(febrile, keys.starts)
         had_crs_possible = _grouped_cumany(febrile | fever_na, keys.starts)
         t_true = t_true & had_crs
         t_possible = t_possible & had_crs_possible
-    exclusive = waiver_start == "next_day"
     return (
         _grouped_cumany(t_true, keys.starts, exclusive=exclusive),
         _grouped_cumany(t_possible, keys.starts, exclusive=exclusive),
+        reason,
     )
 
 
@@ -559,29 +710,53 @@ class _Graded:
 def _grade_astct(
     obs: _Obs,
     keys: _Keys,
+    death: Arr,
     *,
     fever_waiver: FeverWaiver,
     waiver_start: WaiverStart,
     waiver_drugs: Sequence[str],
     vasopressin_alone: VasopressinAlone,
     missing_treatment: MissingTreatment,
+    resolution_days: int,
 ) -> _Graded:
     n = keys.n
     febrile, fever_na = _fever(obs)
-    w_true, w_possible = _astct_waiver(
+    fever_c = _C(_i8(febrile, n), _i8(febrile | fever_na, n)).named("fever")
+    # Attribution: support or hypotension recorded as due to another cause is not CRS.
+    hypot_raw = _astct_hypotension(obs, vasopressin_alone)
+    other_cause, _ = obs.bool3("hypotension_other_cause")
+    hypot = _C(np.where(other_cause, 0, hypot_raw.lo), np.where(other_cause, 0, hypot_raw.hi))
+    hypox_raw = _astct_hypoxia(obs)
+    o2_reason = obs.codes("o2_reason", O2_REASON)
+    not_hypoxia = o2_reason > O2_REASON.index("hypoxia")
+    hypox = _C(np.where(not_hypoxia, 0, hypox_raw.lo), np.where(not_hypoxia, 0, hypox_raw.hi))
+    hypot_c = hypot.named("hypotension")
+    hypox_c = hypox.named("hypoxia")
+    # Episodes: onset on a fever day (or a death from CRS); clear = no fever, hypotension
+    # or hypoxia counted for CRS.
+    findings_lo = np.maximum(hypot_c.lo, hypox_c.lo)
+    findings_hi = np.maximum(hypot_c.hi, hypox_c.hi)
+    episodes = _episodes(
+        keys,
+        (febrile | death, febrile | fever_na | death),
+        (
+            ~febrile & ~fever_na & (findings_hi == 0) & ~death,
+            ~febrile & (findings_lo == 0) & ~death,
+        ),
+        resolution_days=resolution_days,
+    )
+    w_true, w_possible, steroid_reason = _astct_waiver(
         obs,
         keys,
         febrile,
         fever_na,
+        episodes,
         fever_waiver=fever_waiver,
         waiver_start=waiver_start,
         waiver_drugs=waiver_drugs,
         missing_treatment=missing_treatment,
     )
-    fever_c = _C(_i8(febrile, n), _i8(febrile | fever_na, n)).named("fever")
-    hypot = _astct_hypotension(obs, vasopressin_alone).named("hypotension")
-    hypox = _astct_hypoxia(obs).named("hypoxia")
-    comps = (fever_c, hypot, hypox)
+    comps = (fever_c, hypot_c, hypox_c)
     inner_lo, inner_hi = _combine(comps, n)
     # "Fever ... and/or": without fever (and no waiver) the day is grade 0.
     gate_true = febrile | w_true
@@ -590,13 +765,66 @@ def _grade_astct(
     hi = np.where(gate_possible, inner_hi, 0).astype(np.int8)
     w_missing = w_possible & ~w_true
     treatment_blocks = w_missing & ~febrile & (hi > lo)
+    # Afebrile hypotension/hypoxia outside any CRS episode after an earlier one: flagged.
+    idx = np.arange(n)
+    earlier_episode = _grouped_cumany(febrile | death, keys.starts, exclusive=True)
+    late = (
+        ~febrile
+        & ~fever_na
+        & (findings_lo >= 2)
+        & ~w_possible
+        & ~(episodes.onset_possible <= idx)
+        & earlier_episode
+    )
+    steroids_given, _ = obs.bool3("corticosteroids")
+    steroid_note = np.where(
+        steroids_given & ("corticosteroids" in waiver_drugs), np.maximum(steroid_reason, 0), 0
+    )
+    d, f, _, _ = _o2_state(obs)
+    support = ((d >= 0) & (d != _DEV["none"])) | ((d < 0) & ~np.isnan(f) & (f > 0))
     columns = {
         "fever": _bool_array(febrile, fever_na),
         "fever_waived": _bool_array(w_true, w_missing),
-        "hypotension_grade": hypot.grade(),
-        "hypoxia_grade": hypox.grade(),
+        "hypotension_grade": hypot_c.grade(),
+        "hypoxia_grade": hypox_c.grade(),
+        "episode": _int_array(episodes.label, ~episodes.known),
+        "late_afebrile_finding": late,
+        "note": _note(
+            o2_reason=np.where(not_hypoxia & support, o2_reason, 0),
+            other_cause=other_cause & (hypot_raw.hi > 0),
+            steroid_reason=steroid_note,
+            late=late,
+        ),
     }
     return _Graded(lo, hi, comps, columns, (("treatment", treatment_blocks),))
+
+
+def _note(*, o2_reason: Arr, other_cause: Arr, steroid_reason: Arr, late: Arr) -> pd.Categorical:
+    """Why a finding did not count for CRS, per row ("none" when nothing was set aside)."""
+    o2_words = ["", *(f"oxygen for {r} not counted as hypoxia" for r in O2_REASON[1:])]
+    steroid_words = [
+        "",  # given for CRS, or no reason recorded
+        *(
+            f"corticosteroids for {r} do not start the fever waiver"
+            for r in CORTICOSTEROIDS_REASON[1:]
+        ),
+    ]
+    hyp_words = ["", "hypotension from another cause not counted"]
+    late_words = ["", "afebrile hypotension/hypoxia outside a CRS episode: not graded as CRS"]
+    parts = (o2_words, hyp_words, steroid_words, late_words)
+    code = np.zeros(o2_reason.shape[0], np.int64)
+    for part, values in zip(parts, (o2_reason, other_cause, steroid_reason, late), strict=True):
+        code = code * len(part) + np.asarray(values, dtype=np.int64)
+    labels = []
+    for combo in np.ndindex(*(len(p) for p in parts)):
+        words = [p[i] for p, i in zip(parts, combo, strict=True) if p[i]]
+        labels.append("; ".join(words) or "none")
+    used = np.unique(code)
+    remap = np.full(len(labels), -1, np.int64)
+    remap[used] = np.arange(used.shape[0])
+    categories = pd.Index([labels[u] for u in used], dtype=object)
+    note: pd.Categorical = pd.Categorical.from_codes(remap[code], categories=categories)
+    return note
 
 
 # --------------------------------------------------------------------------------------
@@ -776,10 +1004,21 @@ def _check_choice(name: str, value: object, allowed: Sequence[str]) -> None:
         raise DerivationError(msg)
 
 
-def _assemble(keys: _Keys, graded: _Graded, death: Arr, version: str) -> pd.DataFrame:
+def _assemble(
+    keys: _Keys, graded: _Graded, death: Arr, version: str, resolution_days: int | None = None
+) -> pd.DataFrame:
+    """The output frame; with ``resolution_days`` (CRS) an ``episode`` column is ensured."""
     lo = np.where(death, 5, graded.lo).astype(np.int8)
     hi = np.where(death, 5, graded.hi).astype(np.int8)
     det = lo == hi
+    columns = dict(graded.columns)
+    if resolution_days is not None and "episode" not in columns:
+        # Scales without a fever gate: an episode starts on a day with grade >= 1 and
+        # resolves with `resolution_days` days of grade 0.
+        ep = _episodes(
+            keys, (lo >= 1, hi >= 1), (hi == 0, lo == 0), resolution_days=resolution_days
+        )
+        columns["episode"] = _int_array(ep.label, ~ep.known)
     driver = _driver(lo, hi, graded.components, death, graded.extra_missing)
     data: dict[str, Any] = {
         "patient_id": keys.patient_ids(),
@@ -789,7 +1028,7 @@ def _assemble(keys: _Keys, graded: _Graded, death: Arr, version: str) -> pd.Data
         "grade_lower_bound": _int_array(lo, np.zeros(keys.n, bool)),
         "grade_upper_bound": _int_array(hi, np.zeros(keys.n, bool)),
         "driver": driver,
-        **graded.columns,
+        **columns,
     }
     return pd.DataFrame(data, index=pd.RangeIndex(keys.n), copy=False)
 
@@ -799,11 +1038,12 @@ def grade_crs(
     *,
     events: pd.DataFrame | None = None,
     system: CrsSystem = "astct",
-    fever_waiver: FeverWaiver = "after_treatment",
+    fever_waiver: FeverWaiver = "within_episode",
     waiver_start: WaiverStart = "same_day",
     waiver_drugs: Sequence[str] = _WAIVER_DRUGS,
     vasopressin_alone: VasopressinAlone = "one_vasopressor",
     missing_treatment: MissingTreatment = "unknown",
+    resolution_days: int = RESOLUTION_DAYS,
 ) -> pd.DataFrame:
     """Grade cytokine release syndrome for every patient-day.
 
@@ -814,8 +1054,11 @@ def grade_crs(
         and ``day`` (integer days since infusion), with any of ``temp_c`` (deg C),
         ``hypotension``, ``vasopressors`` (count, vasopressin excluded),
         ``vasopressin``, ``o2_device``, ``o2_flow_l_min`` (L/min), ``antipyretic``,
-        ``tocilizumab``, ``corticosteroids``. Legacy scales also read the extra
-        columns listed in :data:`cartcohort.derive.toxicity.criteria.legacy_crs.EXTRA_COLUMNS`.
+        ``tocilizumab``, ``corticosteroids``, and the attribution columns
+        ``o2_reason``, ``hypotension_other_cause``, ``anticytokine``,
+        ``corticosteroids_reason`` (ASTCT only; missing = counted as CRS).
+        Legacy scales also read the extra columns listed in
+        :data:`cartcohort.derive.toxicity.criteria.legacy_crs.EXTRA_COLUMNS`.
         An absent column means that input is missing on every row. Nullable
         (``Int64``, ``boolean``, categorical) and plain dtypes are accepted.
     events
@@ -827,23 +1070,38 @@ def grade_crs(
         ``"astct"`` (ASTCT 2019, default), ``"lee2014"``, ``"penn"``, ``"mskcc"``,
         ``"cartox"`` or ``"ctcae_v4.03"``.
     fever_waiver
-        ASTCT only. ``"after_treatment"`` (default): once an antipyretic or
-        anti-cytokine drug (``waiver_drugs``) has been given, later days need no
-        fever. ``"after_crs_onset_and_treatment"``: only a drug given on or after
-        the first febrile day starts the waiver ("patients who have CRS then
-        receive ...").
+        ASTCT only. ``"within_episode"`` (default, the literal reading of Lee 2019:
+        "In patients who have CRS then receive antipyretic or anticytokine therapy
+        such as tocilizumab or steroids, fever is no longer required to grade
+        subsequent CRS severity"): fever is waived on the days of a CRS episode
+        (which always starts on a fever day) once a ``waiver_drugs`` drug was given
+        on or after the episode's onset, and the waiver ends with the episode.
+        ``"after_treatment"`` (the lenient PMC8021214 paraphrase, "when antipyretic
+        or anticytokine therapy is initiated"): once any such drug has been given,
+        fever is never required again. ``"after_crs_onset_and_treatment"``: only a
+        drug given on or after the first febrile day starts the waiver, which never
+        ends.
     waiver_start
         ASTCT only. ``"same_day"`` (default): the waiver covers the day the drug
         is given. ``"next_day"``: it starts the following day.
     waiver_drugs
-        ASTCT only. Boolean columns that start the waiver; use
-        ``("tocilizumab", "corticosteroids")`` for the SITC wording.
+        ASTCT only. Boolean columns that start the waiver (default: antipyretic,
+        tocilizumab, corticosteroids, anticytokine; an ``anticytokine`` column
+        that is absent or has no recorded value reads as not given); use
+        ``("tocilizumab", "corticosteroids")`` for the SITC wording. Corticosteroids
+        with ``corticosteroids_reason`` ``icans`` or ``other`` never start the waiver.
     vasopressin_alone
         ASTCT only. Vasopressin with ``vasopressors == 0``: ``"one_vasopressor"``
         (grade 3, default) or ``"not_a_vasopressor"`` (grade 2).
     missing_treatment
         ASTCT only. A missing drug flag is ``"unknown"`` (default: the waiver may
         or may not apply) or ``"not_given"``.
+    resolution_days
+        An episode resolves on the first of this many consecutive days without
+        fever, hypotension or hypoxia counted for CRS (default 3; a project
+        setting, not a consensus number). Days without a row may or may not be
+        clear, so a gap can leave the episode state (and grades that depend on it)
+        undetermined.
 
     Returns
     -------
@@ -855,13 +1113,20 @@ def grade_crs(
         ``"hypotension+hypoxia"``, ``"death"``, ``"none"`` or
         ``"not_gradable: <components>"``), then the components: ``fever``
         (boolean), and for ASTCT ``fever_waived``, ``hypotension_grade``,
-        ``hypoxia_grade``; for legacy scales one ``<component>_grade`` each.
+        ``hypoxia_grade`` (after attribution); for legacy scales one
+        ``<component>_grade`` each. Then ``episode`` (``Int64``: number of the CRS
+        episode the day is an active day of, 0 outside an episode, ``<NA>`` when
+        the inputs do not determine it) and, for ASTCT, ``late_afebrile_finding``
+        (bool: afebrile hypotension or hypoxia outside any episode after an earlier
+        one, not graded as CRS) and ``note`` (what was not counted and why, e.g.
+        "oxygen for airway_protection not counted as hypoxia"; ``"none"``).
 
     Raises
     ------
     DerivationError
         Missing ``patient_id``/``day``, duplicate patient-days, values outside
-        the data standard's vocabularies, or an unknown option.
+        the data standard's vocabularies, an unknown option, or a
+        ``resolution_days`` that is not a positive integer.
 
     Warns
     -----
@@ -876,8 +1141,11 @@ def grade_crs(
     hypoxia (low-flow nasal cannula <= 6 L/min or blow-by 2; nasal cannula
     > 6 L/min, facemask, non-rebreather or Venturi 3; CPAP, BiPAP or mechanical
     ventilation 4), given fever >= 38.0 C; fever alone is grade 1; without fever
-    (and no waiver) the day is grade 0. The waiver is a running state computed
-    with a grouped cumulative maximum. A grade is reported only when the
+    (and no waiver) the day is grade 0. Support given for another reason
+    (``o2_reason`` other than ``hypoxia``) and hypotension flagged
+    ``hypotension_other_cause`` do not count ("not attributable to any other
+    cause"). Episodes and the waiver are running states computed with grouped
+    cumulative maxima (no loop per patient). A grade is reported only when the
     recorded inputs determine it; see the module docstring and
     ``docs/methods/crs-grading.md``.
 
@@ -905,8 +1173,17 @@ def grade_crs(
     """
     _check_choice("system", system, list(CRS_SCALES))
     _check_choice(
-        "fever_waiver", fever_waiver, ["after_treatment", "after_crs_onset_and_treatment"]
+        "fever_waiver",
+        fever_waiver,
+        ["within_episode", "after_treatment", "after_crs_onset_and_treatment"],
     )
+    if (
+        isinstance(resolution_days, bool)
+        or not isinstance(resolution_days, int | np.integer)
+        or resolution_days < 1
+    ):
+        msg = f"`resolution_days` must be a positive integer; got {resolution_days!r}."
+        raise DerivationError(msg)
     _check_choice("waiver_start", waiver_start, ["same_day", "next_day"])
     _check_choice("vasopressin_alone", vasopressin_alone, ["one_vasopressor", "not_a_vasopressor"])
     _check_choice("missing_treatment", missing_treatment, ["unknown", "not_given"])
@@ -920,6 +1197,8 @@ def grade_crs(
         graded = _grade_astct(
             obs,
             keys,
+            death,
+            resolution_days=int(resolution_days),
             fever_waiver=fever_waiver,
             waiver_start=waiver_start,
             waiver_drugs=tuple(waiver_drugs),
@@ -928,7 +1207,7 @@ def grade_crs(
         )
     else:
         graded = _grade_legacy(obs, keys, system)
-    return _assemble(keys, graded, death, CRS_METHOD[system])
+    return _assemble(keys, graded, death, CRS_METHOD[system], int(resolution_days))
 
 
 # --------------------------------------------------------------------------------------
@@ -1026,6 +1305,31 @@ def _episode_summary(grades: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _episode_counts(grades: pd.DataFrame, ids: pd.Index) -> tuple[ExtensionArray, ExtensionArray]:
+    """Per patient: number of episodes and days from onset to the last active day, summed."""
+    n = len(ids)
+    if "episode" not in grades.columns:
+        missing = np.ones(n, bool)
+        return _int_array(np.zeros(n), missing), _int_array(np.zeros(n), missing)
+    ep = grades["episode"].astype("Int64")
+    df = pd.DataFrame(
+        {
+            "pid": grades["patient_id"].to_numpy(),
+            "ep": ep.fillna(0).to_numpy(dtype=np.int64),
+            "na": ep.isna().to_numpy(),
+            "day": grades["day"].to_numpy(dtype=np.int64),
+        }
+    )
+    per_patient = df.groupby("pid", sort=False).agg(n_ep=("ep", "max"), na=("na", "any"))
+    active = df[df["ep"] > 0].groupby(["pid", "ep"], sort=False)["day"].agg(["min", "max"])
+    days = (active["max"] - active["min"] + 1).groupby(level="pid").sum()
+    per_patient = per_patient.reindex(ids)
+    unknown = per_patient["na"].fillna(value=True).to_numpy(dtype=bool)
+    n_ep = per_patient["n_ep"].fillna(0).to_numpy(dtype=np.int64)
+    total = days.reindex(ids).fillna(0).to_numpy(dtype=np.int64)
+    return _int_array(n_ep, unknown), _int_array(total, unknown)
+
+
 def summarize_crs(
     grades: pd.DataFrame, *, observations: pd.DataFrame | None = None
 ) -> pd.DataFrame:
@@ -1045,7 +1349,8 @@ def summarize_crs(
         One row per patient: ``patient_id, system, max_grade`` (``Int64``),
         ``max_grade_lower_bound``, ``max_grade_upper_bound``, ``onset_day``,
         ``duration_days``, ``span_days``, ``n_days``, ``n_not_gradable``,
-        ``tocilizumab``, ``corticosteroids`` (nullable booleans).
+        ``n_episodes``, ``episode_days`` (``Int64``), ``tocilizumab``,
+        ``corticosteroids`` (nullable booleans).
 
     Notes
     -----
@@ -1056,11 +1361,16 @@ def summarize_crs(
     day might have been >= 1. ``duration_days`` counts days with grade >= 1 and
     ``span_days`` is last - first + 1 of those days (equal when observations are
     daily and the episode is uninterrupted); both are missing when any day might
-    or might not have been CRS. Drug flags: True if given on any day, False if
-    recorded as not given on every day, else missing.
+    or might not have been CRS. ``n_episodes`` counts the CRS episodes of
+    :func:`grade_crs` (its ``episode`` column) and ``episode_days`` adds up, over
+    the episodes, the days from onset to the last day with fever, hypotension or
+    hypoxia counted for CRS; both are missing when any day's episode is not
+    determined (or the grades have no ``episode`` column). Drug flags: True if
+    given on any day, False if recorded as not given on every day, else missing.
     """
     out = _episode_summary(grades)
     ids = pd.Index(out["patient_id"])
+    out["n_episodes"], out["episode_days"] = _episode_counts(grades, ids)
     out["tocilizumab"] = _patient_flag(observations, "tocilizumab", ids)
     out["corticosteroids"] = _patient_flag(observations, "corticosteroids", ids)
     return out
@@ -1069,6 +1379,7 @@ def summarize_crs(
 __all__ = [
     "CRS_METHOD",
     "CRS_SCALES",
+    "RESOLUTION_DAYS",
     "CrsSystem",
     "FeverWaiver",
     "GradingWarning",

@@ -45,6 +45,11 @@ _PRIMARY_QUOTED = (
     "primary PDF not read"
 )
 _EBMT = "EBMT registry guidance part 4, ebmt.org (grade 5 = CRS main cause of death)"
+_NCCN = (
+    "NCCN Guidelines, Management of CAR T-Cell-Related Toxicities v2.2026, CART-6 "
+    "(ASTCT grading), as transcribed in a public dataset file; "
+    "eguideline.guidelinecentral.com/i/1475467/5"
+)
 
 CRITERIA: tuple[Criterion, ...] = (
     Criterion(
@@ -60,9 +65,10 @@ CRITERIA: tuple[Criterion, ...] = (
         grade=None,
         component="fever",
         rule=(
-            "fever_waiver='after_treatment' (default): from the day antipyretic, tocilizumab "
-            "or corticosteroids are first given, fever is not required; the grade is the "
-            "worse of hypotension and hypoxia (and 1 if still febrile)."
+            "fever_waiver='after_treatment' (lenient option, named for this paraphrase): from "
+            "the day antipyretic, tocilizumab, corticosteroids or an anti-cytokine drug are "
+            "first given, fever is never required again; the grade is the worse of "
+            "hypotension and hypoxia (and 1 if still febrile)."
         ),
         quote=(
             "when antipyretic or anticytokine therapy is initiated (e.g., tocilizumab or "
@@ -86,6 +92,46 @@ CRITERIA: tuple[Criterion, ...] = (
             "severity. In this case, CRS grading is driven by hypotension and/or hypoxia."
         ),
         source=_PRIMARY_QUOTED + "; SITC wording (tocilizumab or steroids only): " + _S5,
+        status="interpretation",
+    ),
+    Criterion(
+        id="astct-crs-fever-waiver-episode",
+        grade=None,
+        component="episode",
+        rule=(
+            "fever_waiver='within_episode' (default): an episode starts on a fever day "
+            "(grade >= 1) and resolves on the first of resolution_days (default 3, a "
+            "project setting) consecutive days without fever, hypotension or hypoxia "
+            "counted for CRS; fever is waived on the days of the episode from the day "
+            "(waiver_start) a waiver drug is given on or after its onset, and the waiver "
+            "ends with the episode. Afebrile findings outside an episode are not CRS "
+            "(flagged late_afebrile_finding after an earlier episode)."
+        ),
+        quote=(
+            "In patients who have CRS then receive antipyretic or anticytokine therapy such "
+            "as tocilizumab or steroids, fever is no longer required to grade subsequent CRS "
+            "severity. In this case, CRS grading is driven by hypotension and/or hypoxia."
+        ),
+        source=_PRIMARY_QUOTED + "; same sentence in " + _NCCN + "; SITC: " + _S5,
+        status="interpretation",
+    ),
+    Criterion(
+        id="astct-crs-attribution",
+        grade=None,
+        component="attribution",
+        rule=(
+            "hypotension_other_cause=True -> hypotension not counted; o2_reason other than "
+            "'hypoxia' (airway_protection, chronic, comfort, procedure) -> oxygen or "
+            "ventilation not counted; missing -> counted (today's data contract). "
+            "corticosteroids_reason 'icans' or 'other' -> the steroids do not start the "
+            "fever waiver. Airway protection, chronic and procedural support are our "
+            "reading: no source sentence names them."
+        ),
+        quote=(
+            "CRS grade is determined by the more severe event, hypotension or hypoxia, not "
+            "attributable to any other cause"
+        ),
+        source=_NCCN + "; " + _S4 + " (oxygen 'given for comfort should not be considered')",
         status="interpretation",
     ),
     Criterion(
@@ -256,12 +302,23 @@ SCALE = Scale(
         "tocilizumab",
         "corticosteroids",
     ),
-    optional_inputs=("o2_flow_l_min",),
+    optional_inputs=(
+        "o2_flow_l_min",
+        "o2_reason",
+        "hypotension_other_cause",
+        "anticytokine",
+        "corticosteroids_reason",
+    ),
     criteria=CRITERIA,
     notes=(
-        "Fever waiver default 'after_treatment' follows the issue and the PMC8021214 "
-        "reproduction; the quoted primary footnote and SITC say 'patients who have CRS then "
-        "receive ...' -> setting fever_waiver='after_crs_onset_and_treatment'.",
+        "Fever waiver default 'within_episode': the primary footnote (quoted verbatim in "
+        "NCCN and SITC) says 'patients who have CRS then receive ...'; the waiver holds "
+        "inside the episode in which the drug was given. The PMC8021214 paraphrase is the "
+        "option fever_waiver='after_treatment'.",
+        "An episode resolves after resolution_days (default 3) days without fever, "
+        "hypotension or hypoxia: a project setting, not a consensus number.",
+        "Support given for another reason (o2_reason) and hypotension from another cause "
+        "(hypotension_other_cause) do not count: 'not attributable to any other cause'.",
         "The waiver applies from the day the drug is given (waiver_start='same_day'); "
         "'next_day' reads 'subsequent' strictly.",
         "Vasopressin as the only pressor counts as one vasopressor (grade 3) by default.",
