@@ -8,7 +8,18 @@ versioned criteria tables (:mod:`cartcohort.derive.toxicity.criteria`), with the
 source text. Input ranges come from the data standard.
 
 The only arithmetic here is the ICE score: the sum of the ten ICE points the user
-ticks (Lee 2019, Table 5: orientation 4, naming 3, commands 1, writing 1, attention 1).
+marks as scored (Lee 2019, Table 5: orientation 4, naming 3, commands 1, writing 1,
+attention 1).
+
+Unanswered is not assessed
+--------------------------
+A field left empty (or "not recorded") is passed to the grader as *missing*, never as
+the best or the worst value: the grader then reports the grade only when the answered
+fields determine it, and otherwise "not gradable" with the range of grades still
+possible. Every decision lists the fields that were not answered
+(:attr:`GradeDecision.missing`). The ICE score in particular counts only when the user
+says the assessment was done *and* answers each of the ten items: ICE not done, or an
+item left unanswered, makes the ICE domain unknown -- not ICE 0, which would be grade 3.
 """
 
 from __future__ import annotations
@@ -71,6 +82,7 @@ _DRIVER_WORDS = {
     "motor": "motor findings",
     "edema": "cerebral oedema",
     "death": "death",
+    "treatment": "whether antipyretic or anti-cytokine drugs were given",
 }
 
 
@@ -98,6 +110,8 @@ class GradeDecision:
     warnings: tuple[str, ...]
     reference: str
     notes: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+    """Labels of the fields left unanswered (passed to the grader as not assessed)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -188,6 +202,13 @@ def _one_row(values: Mapping[str, object]) -> pd.DataFrame:
     )
 
 
+def _unanswered(form: Form, fields: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
+    """Labels of the ``(field, label)`` pairs left empty or "not recorded" in ``form``."""
+    return tuple(
+        label for name, label in fields if form.get(name, "").strip() in ("", "unknown")
+    )
+
+
 def _deciding(scale: Scale, driver: str, grades: Mapping[str, int | None]) -> tuple[Criterion, ...]:
     """The criteria of the components named in ``driver``, at the grade each reached."""
     if driver.startswith("not_gradable") or driver == "none":
@@ -228,6 +249,17 @@ def _captured(caught: list[warnings.WarningMessage]) -> tuple[str, ...]:
 # -----------------------------------------------------------------------------------------
 # CRS
 # -----------------------------------------------------------------------------------------
+#: The CRS form's fields as (name, label); each one unanswered is not assessed.
+CRS_FIELDS: tuple[tuple[str, str], ...] = (
+    ("temp_c", "Temperature"),
+    ("tocilizumab", "Tocilizumab"),
+    ("corticosteroids", "Corticosteroids"),
+    ("antipyretic", "Antipyretic"),
+    ("hypotension", "Hypotension"),
+    ("vasopressors", "Number of vasopressors"),
+    ("vasopressin", "Vasopressin"),
+    ("o2_device", "Oxygen device"),
+)
 def crs_grade(form: Form) -> GradeDecision:
     """ASTCT 2019 CRS grade of one patient-day from the form (see :func:`cartcohort.grade_crs`).
 
@@ -306,6 +338,7 @@ def crs_grade(form: Form) -> GradeDecision:
         warnings=_captured(caught),
         reference=crs_criteria.SCALE.reference,
         notes=crs_criteria.SCALE.notes,
+        missing=_unanswered(form, CRS_FIELDS),
     )
 
 
@@ -324,17 +357,56 @@ def _text(value: object) -> str:
 # -----------------------------------------------------------------------------------------
 # ICANS
 # -----------------------------------------------------------------------------------------
+#: Values of an ICE item: scored the point, did not, or not answered.
+_ICE_SCORED = ("yes", "on")
+_ICE_NOT_SCORED = ("no",)
+
+
+def _ice_assessed(form: Form, errors: dict[str, str] | None = None) -> bool:
+    """Whether the user said the ICE assessment was done (unanswered = not done)."""
+    text = form.get("ice_assessed", "").strip()
+    if text not in ("", "unknown", "yes", "no") and errors is not None:
+        errors["ice_assessed"] = "ICE assessment: choose done, not done or not recorded."
+    return text == "yes"
+
+
+def _ice_unanswered(form: Form) -> tuple[str, ...]:
+    """Labels of the ICE items neither marked scored nor marked not scored."""
+    return tuple(
+        label
+        for name, label, _ in ICE_ITEMS
+        if form.get(name, "").strip() not in (*_ICE_SCORED, *_ICE_NOT_SCORED)
+    )
+
+
+#: The ICANS form's fields besides the ICE items, as (name, label).
+ICANS_FIELDS: tuple[tuple[str, str], ...] = (
+    ("consciousness", "Level of consciousness"),
+    ("seizure", "Seizure"),
+    ("motor_weakness", "Motor findings"),
+    ("cerebral_edema", "Cerebral oedema"),
+)
+
+
 def ice_score_from_items(form: Form) -> int | None:
-    """The ICE score: one point per ticked item; ``None`` when ICE was not assessed."""
-    if form.get("ice_assessed", "yes") == "no":
+    """The ICE score from the ten items; ``None`` when it is not known.
+
+    The score is known only when ``ice_assessed == "yes"`` and every item is answered
+    (``"yes"``/``"on"`` = the point was scored, ``"no"`` = it was not). ICE not done,
+    ICE not answered, or any item left unanswered gives ``None`` (not assessed): an
+    unanswered item is never counted as 0 points.
+    """
+    if not _ice_assessed(form) or _ice_unanswered(form):
         return None
-    return sum(points for name, _, points in ICE_ITEMS if form.get(name) == "on")
+    return sum(points for name, _, points in ICE_ITEMS if form.get(name, "").strip() in _ICE_SCORED)
 
 
 def icans_grade(form: Form) -> GradeDecision:
     """ASTCT 2019 ICANS grade from the form (see :func:`cartcohort.grade_icans`).
 
-    Fields: the ICE items (checkboxes, see :data:`ICE_ITEMS`) or ``ice_assessed=no``;
+    Fields: ``ice_assessed`` (``yes``/``no``; unanswered = not assessed) and, when it is
+    ``yes``, each ICE item (``yes``/``on`` scored, ``no`` not scored, see :data:`ICE_ITEMS`;
+    an unanswered item makes the ICE score unknown, see :func:`ice_score_from_items`);
     ``age_years`` (children below 12 are graded with ``capd_score``); ``consciousness``,
     ``seizure``, ``motor_weakness``, ``cerebral_edema`` (data-standard vocabularies).
 
@@ -344,6 +416,10 @@ def icans_grade(form: Form) -> GradeDecision:
         A field cannot be used; ``errors`` names each one.
     """
     errors: dict[str, str] = {}
+    _ice_assessed(form, errors)
+    for name, label, _ in ICE_ITEMS:
+        if form.get(name, "").strip() not in ("", *_ICE_SCORED, *_ICE_NOT_SCORED):
+            errors[name] = f"ICE item '{label}': choose scored, not scored or not answered."
     age = _number(form, "age_years", "Age", errors)
     if age is not None and not 0 <= age <= 120:
         errors["age_years"] = f"Age must be between 0 and 120 years; got {age:g}."
@@ -360,7 +436,8 @@ def icans_grade(form: Form) -> GradeDecision:
     if errors:
         raise CalculatorInputError(errors)
     frame = _one_row(values).astype({"ice_score": "Int64", "capd_score": "Int64"})
-    ages = None if age is None else {_PATIENT: age}
+    # An unanswered age is unknown (the grader takes the range of ICE and CAPD), not adult.
+    ages = {_PATIENT: math.nan if age is None else age}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -379,7 +456,9 @@ def icans_grade(form: Form) -> GradeDecision:
     grade = _as_int(row["grade"])
     lower, upper = _as_int(row["grade_lower_bound"]), _as_int(row["grade_upper_bound"])
     ice = values["ice_score"]
-    adult = row["assessment"] == "ice"
+    instrument = str(row["assessment"]) if _known(row["assessment"]) else None
+    adult = instrument == "ice"
+    child = instrument == "capd"
     return GradeDecision(
         title="ASTCT ICANS grade",
         version=str(row["system"]),
@@ -389,10 +468,16 @@ def icans_grade(form: Form) -> GradeDecision:
         driver=driver,
         explanation=_explain(driver, grade, lower, upper),
         components=(
-            ("Assessment used", "ICE" if adult else "CAPD (child)"),
+            (
+                "Assessment used",
+                "ICE" if adult else "CAPD (child)" if child else "not known (age not entered)",
+            ),
             ("ICE score (0–10)", "not assessed" if ice is None else f"{ice}"),
-            ("ICE domain grade", _text(row["ice_grade"]) if adult else "not used"),
-            ("CAPD domain grade", "not used" if adult else _text(row["capd_grade"])),
+            ("ICE domain grade", "not used" if child else _text(row["ice_grade"])),
+            (
+                "CAPD domain grade",
+                _text(row["capd_grade"]) if child else "not used" if adult else "not known",
+            ),
             ("Consciousness grade", _text(row["consciousness_grade"])),
             ("Seizure grade", _text(row["seizure_grade"])),
             ("Motor findings grade", _text(row["motor_grade"])),
@@ -402,7 +487,23 @@ def icans_grade(form: Form) -> GradeDecision:
         warnings=_captured(caught),
         reference=icans_criteria.SCALE.reference,
         notes=icans_criteria.SCALE.notes,
+        missing=_icans_missing(form, instrument),
     )
+
+
+def _icans_missing(form: Form, instrument: str | None) -> tuple[str, ...]:
+    """Unanswered ICANS fields: age, the assessment(s) it calls for, then the other domains."""
+    missing: list[str] = []
+    if instrument is None:
+        missing.append("Age (decides ICE or CAPD)")
+    if instrument != "capd":
+        if form.get("ice_assessed", "").strip() in ("", "unknown"):
+            missing.append("ICE assessment (done or not)")
+        elif _ice_assessed(form):
+            missing.extend(f"ICE item: {label}" for label in _ice_unanswered(form))
+    if instrument != "ice" and form.get("capd_score", "").strip() == "":
+        missing.append("CAPD score")
+    return (*missing, *_unanswered(form, ICANS_FIELDS))
 
 
 # -----------------------------------------------------------------------------------------
@@ -452,8 +553,6 @@ def _labs(form: Form) -> pd.DataFrame:
         rows.append((analyte, value * factor, spec.unit))
     if errors:
         raise CalculatorInputError(errors)
-    if not rows:
-        raise CalculatorInputError({"form": "Enter LDH, platelets and creatinine or CRP."})
     return pd.DataFrame(
         {
             "patient_id": [_PATIENT] * len(rows),
@@ -493,8 +592,32 @@ def risk_scores(form: Form) -> RiskScores:
     ------
     CalculatorInputError
         A field cannot be used, or a platelet count of 0.
+
+    Notes
+    -----
+    An empty form is not an error: both scores are "not computable" and name the labs
+    that were not entered.
     """
     labs = _labs(form)
+    if labs.empty:  # nothing entered: neither score is computable; say what is missing
+        return RiskScores(
+            scores=tuple(
+                ScoreValue(
+                    score=name,
+                    value=None,
+                    log2_value=None,
+                    formula=_FORMULAS[name],
+                    inputs=(),
+                    not_computable="not entered: " + ", ".join(needs),
+                    reference=_SCORE_REFERENCE,
+                )
+                for name, needs in (
+                    ("EASIX", ("LDH", "creatinine", "platelets")),
+                    ("m-EASIX", ("LDH", "CRP", "platelets")),
+                )
+            ),
+            cutoff=EASIX_PRE_CUTOFF,
+        )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -524,6 +647,8 @@ def risk_scores(form: Form) -> RiskScores:
 
 
 __all__ = [
+    "CRS_FIELDS",
+    "ICANS_FIELDS",
     "ICE_ITEMS",
     "ICE_SOURCE",
     "LAB_FIELDS",

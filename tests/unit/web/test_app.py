@@ -517,12 +517,15 @@ def test_crs_calculator_reports_bad_input_by_field(client: TestClient) -> None:
 
 
 def _ice(points: int) -> dict[str, str]:
+    """ICE done with every item answered: the first ``points`` scored, the rest not."""
     from cartcohort.web.calculators import ICE_ITEMS
 
-    return {name: "on" for name, _, _ in ICE_ITEMS[:points]}
+    items = {name: ("yes" if i < points else "no") for i, (name, _, _) in enumerate(ICE_ITEMS)}
+    return {"ice_assessed": "yes", **items}
 
 
 ICANS_BASE = {
+    "age_years": "40",
     "consciousness": "alert",
     "seizure": "none",
     "motor_weakness": "none",
