@@ -369,6 +369,14 @@ def report(
     max_rows: MaxRowsOption = _DEFAULT_MAX_ROWS,
     max_file_mb: MaxFileMbOption = _DEFAULT_MAX_FILE_MB,
     allow_identifiers: AllowIdentifiersOption = None,
+    crs_system: Annotated[
+        str,
+        typer.Option(
+            "--crs-system",
+            help="CRS scale for grades derived from daily observations: astct (default), "
+            "ctcae_v5.0, ctcae_v6.0, ctcae_v4.03, lee2014, penn, mskcc or cartox.",
+        ),
+    ] = "astct",
 ) -> None:
     """Run analysis plans on a cohort and write the report (HTML, results.json, tables, figures).
 
@@ -383,6 +391,12 @@ def report(
     from cartcohort.render.report.build import check_report_folder
 
     check_report_folder(out)  # before any work: never a user's folder
+    from cartcohort.derive.toxicity import CRS_SCALES
+    from cartcohort.errors import DerivationError
+
+    if crs_system not in CRS_SCALES:
+        msg = f"--crs-system must be one of {', '.join(CRS_SCALES)}; got {crs_system!r}."
+        raise DerivationError(msg)
 
     names = list(plan) if plan else list(builtin_plans())
     if not names:
@@ -401,7 +415,7 @@ def report(
     from cartcohort.plan.run import iter_plans
     from cartcohort.render.report import chromium_available, write_report
 
-    dataset = derive(cohort)
+    dataset = derive(cohort, crs_system=crs_system)  # type: ignore[arg-type]
     n_analyses = sum(len(p.analyses) for p in plans)
     progress = _Progress(total=n_analyses)
     results: list[PlanResult] = []

@@ -261,7 +261,7 @@ def test_oversize_upload_gets_a_page_not_a_reset(page: Page, tmp_path: Path) -> 
 # -----------------------------------------------------------------------------------------
 def test_crs_calculator(page: Page, shots: Path) -> None:
     page.goto("/calculators")
-    page.get_by_role("link", name="CRS grade (ASTCT 2019)").click()
+    page.get_by_role("link", name="CRS grade (ASTCT 2019, CTCAE v5.0, CTCAE v6.0)").click()
     page.get_by_label("Highest temperature today").fill("37.4")
     page.get_by_label("Tocilizumab (or another anti-cytokine drug)").select_option("yes")
     page.get_by_label("Hypotension (needing fluids or vasopressors)").select_option("yes")

@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from cartcohort.model.standard import (
@@ -19,7 +19,8 @@ from cartcohort.model.standard import (
     SEIZURE,
 )
 from cartcohort.web.calculators import (
-    CRS_FIELDS,
+    CRS_CALCULATOR_SCALES,
+    CRS_SCALE_FIELDS,
     ICANS_FIELDS,
     ICE_ITEMS,
     GradeDecision,
@@ -39,6 +40,7 @@ CRS_CHOICES: dict[str, tuple[str, ...]] = {
     "vasopressors": ("0", "1", "2", "3"),
     "vasopressin": YES_NO,
     "o2_device": O2_DEVICE,
+    "fio2_pct": ("21", "30", "40", "60"),
 }
 ICANS_CHOICES: dict[str, tuple[str, ...]] = {
     "age_years": ("5", "11.9", "12", "45"),
@@ -49,6 +51,14 @@ ICANS_CHOICES: dict[str, tuple[str, ...]] = {
     "seizure": SEIZURE,
     "motor_weakness": MOTOR_WEAKNESS,
     "cerebral_edema": CEREBRAL_EDEMA,
+}
+
+
+_ICANS_EXTRA = {
+    "Age (decides ICE or CAPD)",
+    "ICE assessment (done or not)",
+    "CAPD score",
+    *(f"ICE item: {label}" for _, label, _ in ICE_ITEMS),
 }
 
 
@@ -65,15 +75,20 @@ def _completion(
 
 
 def _consistent(
-    partial: GradeDecision, full: GradeDecision, form: dict[str, str], fields: tuple[tuple[str, str], ...]
+    partial: GradeDecision,
+    full: GradeDecision,
+    form: dict[str, str],
+    fields: tuple[tuple[str, str], ...],
 ) -> None:
     assert full.grade is not None  # every field answered: always gradable
     if partial.grade is not None:
         assert full.grade == partial.grade
-    assert partial.lower is not None and partial.upper is not None
+    assert partial.lower is not None
+    assert partial.upper is not None
     assert partial.lower <= full.grade <= partial.upper
     for name, label in fields:
         assert (label in partial.missing) == (form[name] == "")
+    assert set(partial.missing) <= {label for _, label in fields} | _ICANS_EXTRA
 
 
 @SETTINGS
@@ -81,13 +96,21 @@ def _consistent(
 def test_crs_grade_is_reported_only_when_no_answer_can_change_it(
     form: dict[str, str], data: st.DataObject
 ) -> None:
+    scale = data.draw(st.sampled_from(CRS_CALCULATOR_SCALES), label="scale")
+    # "No oxygen" with FiO2 above room air contradicts itself: not gradable by design.
+    assume(not (form["o2_device"] == "none" and form["fio2_pct"] not in ("", "21")))
+    if form["fio2_pct"] not in ("", "21") and not form["o2_device"]:
+        # FiO2 above room air: oxygen is given, so "none" is not a consistent answer.
+        form["o2_device"] = data.draw(st.sampled_from(O2_DEVICE[1:]), label="o2_device")
     complete = _completion(data, form, CRS_CHOICES)
+    if complete["o2_device"] == "none" and not form["fio2_pct"]:
+        complete["fio2_pct"] = "21"
     if complete["hypotension"] == "no":
         # "No hypotension" means no fluids or pressors (the data standard): a completion
         # must not add a pressor the user has not entered.
         complete |= {k: v for k, v in (("vasopressors", "0"), ("vasopressin", "no")) if not form[k]}
-    full = crs_grade(complete)
-    _consistent(crs_grade(form), full, form, CRS_FIELDS)
+    full = crs_grade({**complete, "scale": scale})
+    _consistent(crs_grade({**form, "scale": scale}), full, form, CRS_SCALE_FIELDS[scale])
 
 
 @SETTINGS

@@ -26,14 +26,14 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from cartcohort.derive.risk_scores import EASIX_PRE_CUTOFF, PublishedCutoff, easix, m_easix
-from cartcohort.derive.toxicity import grade_crs, grade_icans
+from cartcohort.derive.toxicity import CRS_SCALES, grade_crs, grade_icans
 from cartcohort.derive.toxicity.criteria import Criterion, Scale
 from cartcohort.derive.toxicity.criteria import astct_crs as crs_criteria
 from cartcohort.derive.toxicity.criteria import astct_icans as icans_criteria
@@ -51,6 +51,7 @@ from cartcohort.model.standard import (
 
 Form = Mapping[str, str]
 _PATIENT = "bedside"
+_WAIVER_DRUG_FIELDS = ("tocilizumab", "antipyretic", "corticosteroids")
 
 #: The ten ICE points (Lee 2019, Table 5), as (form field, label, points).
 ICE_ITEMS: tuple[tuple[str, str, int], ...] = (
@@ -204,9 +205,7 @@ def _one_row(values: Mapping[str, object]) -> pd.DataFrame:
 
 def _unanswered(form: Form, fields: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
     """Labels of the ``(field, label)`` pairs left empty or "not recorded" in ``form``."""
-    return tuple(
-        label for name, label in fields if form.get(name, "").strip() in ("", "unknown")
-    )
+    return tuple(label for name, label in fields if form.get(name, "").strip() in ("", "unknown"))
 
 
 def _deciding(scale: Scale, driver: str, grades: Mapping[str, int | None]) -> tuple[Criterion, ...]:
@@ -260,14 +259,27 @@ CRS_FIELDS: tuple[tuple[str, str], ...] = (
     ("vasopressin", "Vasopressin"),
     ("o2_device", "Oxygen device"),
 )
-def crs_grade(form: Form) -> GradeDecision:
-    """ASTCT 2019 CRS grade of one patient-day from the form (see :func:`cartcohort.grade_crs`).
+#: CRS scales the calculator offers (``scale`` field; unanswered = ASTCT).
+CRS_CALCULATOR_SCALES: tuple[str, ...] = ("astct", "ctcae_v5.0", "ctcae_v6.0")
+_CTCAE_FIELDS = tuple(f for f in CRS_FIELDS if f[0] not in _WAIVER_DRUG_FIELDS)
+#: The fields each scale reads (CTCAE has no fever waiver; v5.0 grades oxygen by FiO2).
+CRS_SCALE_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
+    "astct": CRS_FIELDS,
+    "ctcae_v5.0": (*_CTCAE_FIELDS, ("fio2_pct", "FiO2")),
+    "ctcae_v6.0": _CTCAE_FIELDS,
+}
 
-    Fields: ``temp_c`` (°C), ``hypotension``, ``vasopressin``, ``tocilizumab``,
-    ``antipyretic``, ``corticosteroids`` (yes/no/unknown), ``vasopressors`` (count,
-    vasopressin excluded), ``o2_device`` (data-standard vocabulary), ``o2_flow_l_min``.
-    Drugs are "given today or earlier in this episode": the fever waiver starts the day
-    they are given (the library's ``waiver_start="same_day"`` default).
+
+def crs_grade(form: Form) -> GradeDecision:
+    """CRS grade of one patient-day from the form (see :func:`cartcohort.grade_crs`).
+
+    Fields: ``scale`` (``astct`` -- the default --, ``ctcae_v5.0`` or ``ctcae_v6.0``),
+    ``temp_c`` (°C), ``hypotension``, ``vasopressin``, ``tocilizumab``, ``antipyretic``,
+    ``corticosteroids`` (yes/no; unanswered = not assessed), ``vasopressors`` (count,
+    vasopressin excluded), ``o2_device`` (data-standard vocabulary), ``o2_flow_l_min``,
+    ``fio2_pct`` (CTCAE v5.0). Drugs are "given today or earlier in this episode": for
+    ASTCT the fever waiver starts the day they are given (the library's
+    ``waiver_start="same_day"`` default); CTCAE has no waiver and does not read them.
 
     Raises
     ------
@@ -275,6 +287,9 @@ def crs_grade(form: Form) -> GradeDecision:
         A field cannot be used; ``errors`` names each one.
     """
     errors: dict[str, str] = {}
+    system = form.get("scale", "").strip() or "astct"
+    if system not in CRS_CALCULATOR_SCALES:
+        errors["scale"] = f"Scale: {system!r} is not one of the choices."
     values: dict[str, object] = {
         "temp_c": _number(form, "temp_c", "Temperature", errors, column="temp_c"),
         "hypotension": _yes_no(form, "hypotension", "Hypotension", errors),
@@ -284,6 +299,7 @@ def crs_grade(form: Form) -> GradeDecision:
         "o2_flow_l_min": _number(
             form, "o2_flow_l_min", "Oxygen flow", errors, column="o2_flow_l_min"
         ),
+        "fio2_pct": _fio2(form, errors),
         "tocilizumab": _yes_no(form, "tocilizumab", "Tocilizumab", errors),
         "antipyretic": _yes_no(form, "antipyretic", "Antipyretic", errors),
         "corticosteroids": _yes_no(form, "corticosteroids", "Corticosteroids", errors),
@@ -291,55 +307,81 @@ def crs_grade(form: Form) -> GradeDecision:
     if errors:
         raise CalculatorInputError(errors)
     frame = _one_row(values).astype(
-        {"vasopressors": "Int64", "temp_c": "Float64", "o2_flow_l_min": "Float64"}
+        {
+            "vasopressors": "Int64",
+            "temp_c": "Float64",
+            "o2_flow_l_min": "Float64",
+            "fio2_pct": "Float64",
+        }
     )
-    for name in ("hypotension", "vasopressin", "tocilizumab", "antipyretic", "corticosteroids"):
+    for name in ("hypotension", "vasopressin", *_WAIVER_DRUG_FIELDS):
         frame[name] = frame[name].astype("boolean")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            row = grade_crs(frame, system="astct").iloc[0]
+            row = grade_crs(frame, system=system).iloc[0]  # type: ignore[arg-type]
         except DerivationError as exc:
             raise CalculatorInputError({"form": str(exc)}) from exc
+    scale = CRS_SCALES[system]
     grades = {
         "fever": 1 if _known(row["fever"]) and bool(row["fever"]) else 0,
         "hypotension": _as_int(row["hypotension_grade"]),
         "hypoxia": _as_int(row["hypoxia_grade"]),
     }
     driver = str(row["driver"])
-    criteria = list(_deciding(crs_criteria.SCALE, driver, grades))
-    if values["vasopressin"] is not True or values["vasopressors"] != 0:
-        # The vasopressin-alone footnote explains the grade only when it was the only pressor.
-        criteria = [c for c in criteria if c.id != "astct-crs-vasopressin-alone"]
-    if _known(row["fever_waived"]) and bool(row["fever_waived"]):
-        criteria.insert(0, crs_criteria.SCALE.criterion("astct-crs-fever-waiver"))
-    if driver == "none":
-        criteria.append(crs_criteria.SCALE.criterion("astct-crs-fever-def"))
+    criteria = list(_deciding(scale, driver, grades))
+    components = [("Fever (≥ 38.0 °C)", _text(row["fever"]))]
+    if system == "astct":
+        if values["vasopressin"] is not True or values["vasopressors"] != 0:
+            # The vasopressin-alone footnote explains the grade only when it was the only
+            # pressor.
+            criteria = [c for c in criteria if c.id != "astct-crs-vasopressin-alone"]
+        if _known(row["fever_waived"]) and bool(row["fever_waived"]):
+            criteria.insert(0, crs_criteria.SCALE.criterion("astct-crs-fever-waiver"))
+        if driver == "none":
+            criteria.append(crs_criteria.SCALE.criterion("astct-crs-fever-def"))
+        components.append(
+            (
+                "Fever requirement waived (antipyretic or anti-cytokine therapy)",
+                _text(row["fever_waived"]),
+            )
+        )
+    components += [
+        ("Hypotension grade", _text(row["hypotension_grade"])),
+        ("Hypoxia grade", _text(row["hypoxia_grade"])),
+    ]
     grade = _as_int(row["grade"])
     lower, upper = _as_int(row["grade_lower_bound"]), _as_int(row["grade_upper_bound"])
     return GradeDecision(
-        title="ASTCT CRS grade",
+        title=_CRS_TITLES[system],
         version=str(row["system"]),
         grade=grade,
         lower=lower,
         upper=upper,
         driver=driver,
         explanation=_explain(driver, grade, lower, upper),
-        components=(
-            ("Fever (≥ 38.0 °C)", _text(row["fever"])),
-            (
-                "Fever requirement waived (antipyretic or anti-cytokine therapy)",
-                _text(row["fever_waived"]),
-            ),
-            ("Hypotension grade", _text(row["hypotension_grade"])),
-            ("Hypoxia grade", _text(row["hypoxia_grade"])),
-        ),
+        components=tuple(components),
         criteria=tuple(criteria),
         warnings=_captured(caught),
-        reference=crs_criteria.SCALE.reference,
-        notes=crs_criteria.SCALE.notes,
-        missing=_unanswered(form, CRS_FIELDS),
+        reference=scale.reference,
+        notes=scale.notes,
+        missing=_unanswered(form, CRS_SCALE_FIELDS[system]),
     )
+
+
+_CRS_TITLES = {
+    "astct": "ASTCT CRS grade",
+    "ctcae_v5.0": "CTCAE v5.0 CRS grade",
+    "ctcae_v6.0": "CTCAE v6.0 CRS grade",
+}
+
+
+def _fio2(form: Form, errors: dict[str, str]) -> float | None:
+    value = _number(form, "fio2_pct", "FiO2", errors)
+    if value is not None and not 21 <= value <= 100:
+        errors["fio2_pct"] = f"FiO2 must be between 21 and 100 %; got {value:g}."
+        return None
+    return value
 
 
 def _known(value: object) -> bool:
@@ -437,7 +479,7 @@ def icans_grade(form: Form) -> GradeDecision:
         raise CalculatorInputError(errors)
     frame = _one_row(values).astype({"ice_score": "Int64", "capd_score": "Int64"})
     # An unanswered age is unknown (the grader takes the range of ICE and CAPD), not adult.
-    ages = {_PATIENT: math.nan if age is None else age}
+    ages: dict[Hashable, float] = {_PATIENT: math.nan if age is None else age}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -647,7 +689,9 @@ def risk_scores(form: Form) -> RiskScores:
 
 
 __all__ = [
+    "CRS_CALCULATOR_SCALES",
     "CRS_FIELDS",
+    "CRS_SCALE_FIELDS",
     "ICANS_FIELDS",
     "ICE_ITEMS",
     "ICE_SOURCE",

@@ -13,7 +13,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from cartcohort.derive.toxicity.criteria import astct_crs, astct_icans
+from cartcohort.derive.toxicity import CRS_SCALES
+from cartcohort.derive.toxicity.criteria import astct_icans
 from cartcohort.model.standard import (
     CEREBRAL_EDEMA,
     CONSCIOUSNESS,
@@ -68,7 +69,10 @@ def _common() -> dict[str, object]:
             (name, label, calculators.lab_units(analyte))
             for name, analyte, label in calculators.LAB_FIELDS
         ],
-        "crs_reference": astct_crs.SCALE.reference,
+        "crs_scales": [
+            (key, CRS_SCALES[key].title, CRS_SCALES[key].reference)
+            for key in calculators.CRS_CALCULATOR_SCALES
+        ],
         "icans_reference": astct_icans.SCALE.reference,
     }
 
@@ -97,7 +101,7 @@ async def _calculator(request: Request, template: str, compute: Calculator) -> R
 
 
 async def crs(request: Request) -> Response:
-    """ASTCT CRS grade from temperature, hypotension, vasopressors and oxygen."""
+    """CRS grade (ASTCT 2019, CTCAE v5.0 or v6.0) from temperature, blood pressure, oxygen."""
     return await _calculator(request, "calc_crs.html", calculators.crs_grade)
 
 

@@ -75,7 +75,9 @@ def _uploads(tmp_path: Path) -> list[Path]:
         pytest.param("/cohort/mapping", "Map your column headers", id="mapping"),
         pytest.param("/analysis", "2 · Analysis", id="analysis"),
         pytest.param("/calculators", "Bedside calculators", id="calculators"),
-        pytest.param("/calculators/crs", "CRS grade (ASTCT 2019)", id="crs"),
+        pytest.param(
+            "/calculators/crs", "CRS grade (ASTCT 2019, CTCAE v5.0, CTCAE v6.0)", id="crs"
+        ),
         pytest.param("/calculators/icans", "ICANS grade (ASTCT 2019)", id="icans"),
         pytest.param("/calculators/easix", "EASIX and m-EASIX", id="easix"),
     ],
@@ -498,6 +500,56 @@ def test_crs_calculator(
     assert grade in r.text
     assert decided in r.text
     assert "Biol Blood Marrow Transplant. 2019;25(4):625-638" in r.text
+
+
+CTCAE_BASE = {k: v for k, v in CRS_BASE.items() if k not in ("tocilizumab", "antipyretic")}
+
+
+@pytest.mark.parametrize(
+    ("changes", "grade", "quote"),
+    [
+        # v5.0 "Hypotension managed with one pressor; hypoxia requiring ≥ 40% O2" (grade 3)
+        pytest.param(
+            {"scale": "ctcae_v5.0", "o2_device": "facemask", "fio2_pct": "40"},
+            "Grade 3",
+            "hypoxia requiring ≥ 40% O2",
+            id="v5-fio2-40",
+        ),
+        pytest.param(
+            {"scale": "ctcae_v5.0", "o2_device": "facemask", "fio2_pct": ""},
+            "Not gradable (2–3)",
+            "FiO2",
+            id="v5-fio2-missing",
+        ),
+        # v6.0 "hypoxia requiring low-flow nasal cannula or blow-by" (grade 2), no fever gate
+        pytest.param(
+            {"scale": "ctcae_v6.0", "o2_device": "blow_by"},
+            "Grade 2",
+            "hypoxia requiring low-flow nasal cannula or blow-by",
+            id="v6-blow-by",
+        ),
+        pytest.param(
+            {"scale": "ctcae_v6.0", "hypotension": "yes"},
+            "Grade 2",
+            "Hypotension responding to fluids",
+            id="v6-fluids",
+        ),
+    ],
+)
+def test_crs_calculator_ctcae_scales(
+    client: TestClient, changes: dict[str, str], grade: str, quote: str
+) -> None:
+    r = client.post("/calculators/crs", data={**CTCAE_BASE, "fio2_pct": "21", **changes})
+    assert r.status_code == 200
+    assert grade in r.text
+    assert quote in r.text
+    assert "Common Terminology Criteria for Adverse Events" in r.text
+
+
+def test_crs_calculator_refuses_an_unknown_scale(client: TestClient) -> None:
+    r = client.post("/calculators/crs", data={**CRS_BASE, "scale": "ctcae_v9"})
+    assert r.status_code == 400
+    assert "is not one of the choices" in r.text
 
 
 def test_crs_waiver_cites_its_criterion(client: TestClient) -> None:

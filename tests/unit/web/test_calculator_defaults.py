@@ -32,7 +32,13 @@ from cartcohort.model.standard import (
     SEIZURE,
 )
 from cartcohort.web import create_app
-from cartcohort.web.calculators import CRS_FIELDS, ICANS_FIELDS, ICE_ITEMS
+from cartcohort.web.calculators import (
+    CRS_CALCULATOR_SCALES,
+    CRS_FIELDS,
+    CRS_SCALE_FIELDS,
+    ICANS_FIELDS,
+    ICE_ITEMS,
+)
 
 BASE = "http://127.0.0.1"
 PAGES = ("/calculators/crs", "/calculators/icans", "/calculators/easix")
@@ -106,9 +112,10 @@ def _grade(page: str) -> str:
 @pytest.mark.parametrize("path", PAGES)
 def test_pages_preselect_no_answer(client: TestClient, path: str) -> None:
     form = _untouched(client, path)
-    units = [(n, v) for n, v in form.preselected if n.endswith("_unit")]
-    assert form.preselected == units  # only the EASIX unit selectors start with a value
-    assert all(v == "" for n, v in form.fields.items() if not n.endswith("_unit"))
+    # Only the choice of scale and the EASIX unit selectors start with a value.
+    settings = [(n, v) for n, v in form.preselected if n.endswith("_unit") or n == "scale"]
+    assert form.preselected == settings
+    assert all(v == "" for n, v in form.fields.items() if (n, v) not in settings)
 
 
 @pytest.mark.parametrize("path", ["/calculators/crs", "/calculators/icans"])
@@ -122,7 +129,7 @@ def test_empty_form_is_not_gradable_and_lists_what_is_missing(
     assert _grade(r.text) == "Not gradable (0–4)"
     assert "Not gradable from what was entered" in r.text
     missing = _missing(r.text)
-    fields = CRS_FIELDS if path.endswith("crs") else ICANS_FIELDS
+    fields = CRS_FIELDS if path.endswith("crs") else ICANS_FIELDS  # ASTCT: the default scale
     assert all(label in missing for _, label in fields)
     if path.endswith("icans"):
         assert "ICE assessment (done or not)" in missing
@@ -230,3 +237,13 @@ def test_easix_one_lab_is_not_computable(client: TestClient, name: str, value: s
     assert 'data-testid="score-EASIX">not computable<' in r.text
     assert 'data-testid="score-m-EASIX">not computable<' in r.text
     assert "Missing: no " in r.text
+
+
+@pytest.mark.parametrize("scale", CRS_CALCULATOR_SCALES)
+def test_every_crs_scale_grades_an_empty_form_as_not_gradable(
+    client: TestClient, scale: str
+) -> None:
+    r = client.post("/calculators/crs", data={"scale": scale})
+    assert _grade(r.text) == "Not gradable (0–4)"
+    missing = _missing(r.text)
+    assert missing == [label for _, label in CRS_SCALE_FIELDS[scale]]

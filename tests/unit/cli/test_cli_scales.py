@@ -1,0 +1,37 @@
+"""Choosing the CRS scale for a report: ``cartcohort report --crs-system``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cartcohort import derive, load_cohort
+from cartcohort.demo import demo_path
+
+from .conftest import RunCli
+
+
+def test_report_refuses_an_unknown_crs_system(tmp_path: Path, run_cli: RunCli) -> None:
+    r = run_cli("report", "--crs-system", "ctcae_v7", "--out", "r", cwd=tmp_path)
+    assert r.returncode == 1
+    assert "--crs-system must be one of astct" in r.stderr
+    assert "ctcae_v5.0, ctcae_v6.0" in r.stderr
+    assert not (tmp_path / "r").exists()
+
+
+def test_report_lists_the_scales_in_its_help(tmp_path: Path, run_cli: RunCli) -> None:
+    r = run_cli("report", "--help", cwd=tmp_path)
+    assert r.returncode == 0
+    assert "--crs-system" in r.stdout
+    assert "ctcae_v6.0" in r.stdout
+
+
+@pytest.mark.parametrize(
+    ("system", "version"), [("ctcae_v5.0", "CTCAE-5.0"), ("ctcae_v6.0", "CTCAE-6.0")]
+)
+def test_the_chosen_scale_grades_the_dataset(system: str, version: str) -> None:
+    # What --crs-system passes on: derive(cohort, crs_system=...) grades with that scale.
+    ds = derive(load_cohort(demo_path("synthetic")), crs_system=system)  # type: ignore[arg-type]
+    rows = ds.provenance[ds.provenance["column"] == "crs_grade"]
+    assert rows["method"].str.contains(version).any()
