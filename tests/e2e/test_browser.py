@@ -281,6 +281,7 @@ def test_crs_calculator(page: Page, shots: Path) -> None:
 def test_icans_calculator(page: Page, shots: Path) -> None:
     page.goto("/calculators/icans")
     page.get_by_label("Age").fill("54")
+    page.get_by_label("Baseline developmental delay").select_option("no")
     # Nothing is pre-selected: ICE counts only once it is "done" and all ten points answered.
     page.get_by_label("ICE assessment").select_option("yes")
     scored = (

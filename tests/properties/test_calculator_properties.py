@@ -44,6 +44,7 @@ CRS_CHOICES: dict[str, tuple[str, ...]] = {
 }
 ICANS_CHOICES: dict[str, tuple[str, ...]] = {
     "age_years": ("5", "11.9", "12", "45"),
+    "developmental_delay": YES_NO,
     "ice_assessed": YES_NO,
     **{name: YES_NO for name, _, _ in ICE_ITEMS},
     "capd_score": ("0", "4", "9", "20"),
@@ -56,6 +57,7 @@ ICANS_CHOICES: dict[str, tuple[str, ...]] = {
 
 _ICANS_EXTRA = {
     "Age (decides ICE or CAPD)",
+    "Developmental delay (CAPD at any age)",
     "ICE assessment (done or not)",
     "CAPD score",
     *(f"ICE item: {label}" for _, label, _ in ICE_ITEMS),

@@ -200,7 +200,12 @@ def _toxicity(
     for drug in ("tocilizumab", "corticosteroids"):
         _combine(patients, drug, crs_sum[drug], method=f"any {drug} in daily observations", log=log)
     ages = patients.set_index("patient_id")["age_years"] if "age_years" in patients else None
-    icans = log.call(lambda: grade_icans(obs, age_years=ages))
+    delay = (
+        patients.set_index("patient_id")["developmental_delay"]
+        if "developmental_delay" in patients
+        else None
+    )
+    icans = log.call(lambda: grade_icans(obs, age_years=ages, developmental_delay=delay))
     icans_sum = log.call(lambda: summarize_icans(icans)).set_index("patient_id")
     _combine(
         patients,

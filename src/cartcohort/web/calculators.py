@@ -446,7 +446,9 @@ def ice_score_from_items(form: Form) -> int | None:
 def icans_grade(form: Form) -> GradeDecision:
     """ASTCT 2019 ICANS grade from the form (see :func:`cartcohort.grade_icans`).
 
-    Fields: ``ice_assessed`` (``yes``/``no``; unanswered = not assessed) and, when it is
+    Fields: ``developmental_delay`` (yes/no: CAPD at any age, ASTCT 2019; unanswered for a
+    patient of 12 or older leaves the instrument open); ``ice_assessed`` (``yes``/``no``;
+    unanswered = not assessed) and, when it is
     ``yes``, each ICE item (``yes``/``on`` scored, ``no`` not scored, see :data:`ICE_ITEMS`;
     an unanswered item makes the ICE score unknown, see :func:`ice_score_from_items`);
     ``age_years`` (children below 12 are graded with ``capd_score``); ``consciousness``,
@@ -465,6 +467,7 @@ def icans_grade(form: Form) -> GradeDecision:
     age = _number(form, "age_years", "Age", errors)
     if age is not None and not 0 <= age <= 120:
         errors["age_years"] = f"Age must be between 0 and 120 years; got {age:g}."
+    delay = _yes_no(form, "developmental_delay", "Developmental delay", errors)
     values: dict[str, object] = {
         "ice_score": ice_score_from_items(form),
         "capd_score": _integer(form, "capd_score", "CAPD score", errors, "capd_score"),
@@ -483,7 +486,7 @@ def icans_grade(form: Form) -> GradeDecision:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            row = grade_icans(frame, age_years=ages).iloc[0]
+            row = grade_icans(frame, age_years=ages, developmental_delay={_PATIENT: delay}).iloc[0]
         except DerivationError as exc:
             raise CalculatorInputError({"form": str(exc)}) from exc
     grades = {
@@ -529,15 +532,18 @@ def icans_grade(form: Form) -> GradeDecision:
         warnings=_captured(caught),
         reference=icans_criteria.SCALE.reference,
         notes=icans_criteria.SCALE.notes,
-        missing=_icans_missing(form, instrument),
+        missing=_icans_missing(form, instrument, age=age),
     )
 
 
-def _icans_missing(form: Form, instrument: str | None) -> tuple[str, ...]:
-    """Unanswered ICANS fields: age, the assessment(s) it calls for, then the other domains."""
+def _icans_missing(form: Form, instrument: str | None, *, age: float | None) -> tuple[str, ...]:
+    """Unanswered ICANS fields: age and delay, the assessment(s) they call for, the domains."""
     missing: list[str] = []
-    if instrument is None:
+    if age is None:
         missing.append("Age (decides ICE or CAPD)")
+    child_by_age = age is not None and age < icans_criteria.CAPD_AGE_BELOW_DEFAULT
+    if not child_by_age and form.get("developmental_delay", "").strip() in ("", "unknown"):
+        missing.append("Developmental delay (CAPD at any age)")
     if instrument != "capd":
         if form.get("ice_assessed", "").strip() in ("", "unknown"):
             missing.append("ICE assessment (done or not)")

@@ -578,6 +578,7 @@ def _ice(points: int) -> dict[str, str]:
 
 ICANS_BASE = {
     "age_years": "40",
+    "developmental_delay": "no",
     "consciousness": "alert",
     "seizure": "none",
     "motor_weakness": "none",
@@ -607,6 +608,19 @@ ICANS_BASE = {
         # Children < 12: CAPD >= 9 -> grade 3.
         pytest.param(
             {"age_years": "8", "capd_score": "12"}, "Grade 3", "the CAPD score", id="child-capd"
+        ),
+        # "older patients with baseline developmental delays": CAPD at 40 years.
+        pytest.param(
+            {"developmental_delay": "yes", "capd_score": "12"},
+            "Grade 3",
+            "the CAPD score",
+            id="delay-capd",
+        ),
+        pytest.param(
+            {**_ice(10), "developmental_delay": ""},
+            "Not gradable (0–3)",
+            "Developmental delay (CAPD at any age)",
+            id="delay-unanswered",
         ),
     ],
 )

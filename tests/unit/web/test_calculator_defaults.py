@@ -134,6 +134,7 @@ def test_empty_form_is_not_gradable_and_lists_what_is_missing(
     if path.endswith("icans"):
         assert "ICE assessment (done or not)" in missing
         assert "Age (decides ICE or CAPD)" in missing
+        assert "Developmental delay (CAPD at any age)" in missing
         assert "Grade 3" not in r.text  # the old default: ICE "done" with nothing ticked
 
 
@@ -188,6 +189,7 @@ def test_crs_one_field_is_never_enough(client: TestClient, name: str, value: str
 _GRADE4 = {"unarousable", "prolonged_or_repetitive", "deep_focal", "diffuse"}
 ICANS_VALUES: dict[str, tuple[str, ...]] = {
     "age_years": ("8", "40"),
+    "developmental_delay": YES_NO,
     "ice_assessed": ("yes", "no"),
     **{name: YES_NO for name, _, _ in ICE_ITEMS},
     "capd_score": ("0", "12"),
@@ -221,7 +223,7 @@ def test_ice_done_with_an_unanswered_point_is_not_ice_zero(client: TestClient) -
     # Nine points answered "not scored", one left unanswered: ICE is unknown (not 0, which
     # would be grade 3), and the page names the unanswered point.
     items = {name: "no" for name, _, _ in ICE_ITEMS[:-1]}
-    data = {"age_years": "40", "ice_assessed": "yes", **items}
+    data = {"age_years": "40", "developmental_delay": "no", "ice_assessed": "yes", **items}
     r = client.post("/calculators/icans", data=data)
     assert _grade(r.text).startswith("Not gradable")
     assert f"ICE item: {ICE_ITEMS[-1][1]}" in _missing(r.text)

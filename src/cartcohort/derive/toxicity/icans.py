@@ -106,12 +106,38 @@ def _ages(
     return np.full(keys.n, np.nan), False
 
 
+def _delays(
+    frame: pd.DataFrame,
+    keys: _Keys,
+    developmental_delay: Mapping[Hashable, bool | None] | pd.Series | None,
+) -> tuple[Arr, Arr]:
+    """``(delayed, unknown)`` per sorted row; both False when no delay information is given."""
+    if developmental_delay is not None:
+        series = (
+            developmental_delay
+            if isinstance(developmental_delay, pd.Series)
+            else pd.Series(dict(developmental_delay), dtype=object)
+        )
+        try:
+            flags = series.astype("boolean").reindex(keys.uniques)
+        except (TypeError, ValueError) as exc:
+            msg = "`developmental_delay` must map patient_id to True, False or missing."
+            raise DerivationError(msg) from exc
+        true = flags.fillna(value=False).to_numpy(dtype=bool)
+        na = flags.isna().to_numpy()
+        return true[keys.codes], na[keys.codes]
+    if "developmental_delay" in frame.columns:
+        return _Obs(frame, keys).bool3("developmental_delay")
+    return np.zeros(keys.n, bool), np.zeros(keys.n, bool)
+
+
 def _grade_astct_icans(
     obs: _Obs,
     keys: _Keys,
     ages: Arr,
     *,
     age_given: bool,
+    delays: tuple[Arr, Arr],
     capd_age_below: float,
     missing_as_none: Sequence[str],
 ) -> _Graded:
@@ -134,6 +160,11 @@ def _grade_astct_icans(
     else:  # no age information: the ICE (adult) instrument is used for everyone
         child = np.zeros(n, bool)
         unknown = np.zeros(n, bool)
+    # Developmental delay routes an older patient to CAPD; a delay not known for a patient
+    # who is not a child by age leaves the instrument unknown (ICE or CAPD).
+    delayed, delay_unknown = delays
+    child = child | delayed
+    unknown = ~child & (unknown | delay_unknown)
     adult = ~child & ~unknown
     zero = _i8(0, n)
     ice_c = _Component(
@@ -202,6 +233,7 @@ def grade_icans(
     age_years: Mapping[Hashable, float] | pd.Series | None = None,
     capd_age_below: float = astct_icans.CAPD_AGE_BELOW_DEFAULT,
     missing_as_none: Sequence[str] = (),
+    developmental_delay: Mapping[Hashable, bool | None] | pd.Series | None = None,
 ) -> pd.DataFrame:
     """Grade ICANS for every patient-day (ASTCT 2019).
 
@@ -230,6 +262,14 @@ def grade_icans(
         Columns among ``seizure``, ``motor_weakness``, ``cerebral_edema`` whose
         missing values mean "not present" (charts that record positives only).
         Default: none -- a missing domain is unknown.
+    developmental_delay
+        Baseline developmental delay per patient (the patients table's
+        ``developmental_delay``; a mapping or a Series indexed by ``patient_id``). A
+        delayed patient is graded with CAPD at any age ("older patients with baseline
+        developmental delays", ASTCT 2019); a patient whose flag is missing and who is not
+        a child by age is graded with the range of both instruments. When omitted, a
+        ``developmental_delay`` column of ``observations`` is used if present; otherwise
+        no patient is delayed.
 
     Returns
     -------
@@ -290,6 +330,7 @@ def grade_icans(
         keys,
         ages,
         age_given=age_given,
+        delays=_delays(frame, keys, developmental_delay),
         capd_age_below=capd_age_below,
         missing_as_none=tuple(missing_as_none),
     )
