@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from cartcohort.derive.risk_scores import EASIX_PRE_CUTOFF, PublishedCutoff, easix, m_easix
-from cartcohort.derive.toxicity import CRS_SCALES, grade_crs, grade_icans
+from cartcohort.derive.toxicity import CRS_SCALES, ICANS_SCALES, grade_crs, grade_icans
 from cartcohort.derive.toxicity.criteria import Criterion, Scale
 from cartcohort.derive.toxicity.criteria import astct_crs as crs_criteria
 from cartcohort.derive.toxicity.criteria import astct_icans as icans_criteria
@@ -443,16 +443,33 @@ def ice_score_from_items(form: Form) -> int | None:
     return sum(points for name, _, points in ICE_ITEMS if form.get(name, "").strip() in _ICE_SCORED)
 
 
-def icans_grade(form: Form) -> GradeDecision:
-    """ASTCT 2019 ICANS grade from the form (see :func:`cartcohort.grade_icans`).
+#: ICANS scales the calculator offers (``scale`` field; unanswered = ASTCT).
+ICANS_CALCULATOR_SCALES: tuple[str, ...] = ("astct", "ctcae_v6.0")
+#: The domain fields each ICANS scale reads besides age, delay, ICE and CAPD.
+ICANS_SCALE_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
+    "astct": ICANS_FIELDS,
+    "ctcae_v6.0": (("consciousness", "Level of consciousness"),),
+}
+_ICANS_TITLES = {"astct": "ASTCT ICANS grade", "ctcae_v6.0": "CTCAE v6.0 ICANS grade"}
+_DOMAIN_COLUMNS = (
+    ("consciousness", "consciousness_grade", "Consciousness grade"),
+    ("seizure", "seizure_grade", "Seizure grade"),
+    ("motor", "motor_grade", "Motor findings grade"),
+    ("edema", "edema_grade", "Cerebral oedema grade"),
+)
 
-    Fields: ``developmental_delay`` (yes/no: CAPD at any age, ASTCT 2019; unanswered for a
-    patient of 12 or older leaves the instrument open); ``ice_assessed`` (``yes``/``no``;
-    unanswered = not assessed) and, when it is
-    ``yes``, each ICE item (``yes``/``on`` scored, ``no`` not scored, see :data:`ICE_ITEMS`;
-    an unanswered item makes the ICE score unknown, see :func:`ice_score_from_items`);
-    ``age_years`` (children below 12 are graded with ``capd_score``); ``consciousness``,
-    ``seizure``, ``motor_weakness``, ``cerebral_edema`` (data-standard vocabularies).
+
+def icans_grade(form: Form) -> GradeDecision:
+    """ICANS grade (ASTCT 2019 or CTCAE v6.0) from the form (see :func:`cartcohort.grade_icans`).
+
+    Fields: ``scale`` (``astct`` -- the default -- or ``ctcae_v6.0``); ``developmental_delay``
+    (yes/no: CAPD at any age, ASTCT 2019; unanswered for a patient of 12 or older leaves the
+    instrument open); ``ice_assessed`` (``yes``/``no``; unanswered = not assessed) and, when
+    it is ``yes``, each ICE item (``yes``/``on`` scored, ``no`` not scored, see
+    :data:`ICE_ITEMS`; an unanswered item makes the ICE score unknown, see
+    :func:`ice_score_from_items`); ``age_years`` (children below 12 are graded with
+    ``capd_score``); ``consciousness``, ``seizure``, ``motor_weakness``, ``cerebral_edema``
+    (data-standard vocabularies; CTCAE v6.0 reads consciousness only).
 
     Raises
     ------
@@ -460,6 +477,9 @@ def icans_grade(form: Form) -> GradeDecision:
         A field cannot be used; ``errors`` names each one.
     """
     errors: dict[str, str] = {}
+    system = form.get("scale", "").strip() or "astct"
+    if system not in ICANS_CALCULATOR_SCALES:
+        errors["scale"] = f"Scale: {system!r} is not one of the choices."
     _ice_assessed(form, errors)
     for name, label, _ in ICE_ITEMS:
         if form.get(name, "").strip() not in ("", *_ICE_SCORED, *_ICE_NOT_SCORED):
@@ -486,16 +506,20 @@ def icans_grade(form: Form) -> GradeDecision:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            row = grade_icans(frame, age_years=ages, developmental_delay={_PATIENT: delay}).iloc[0]
+            row = grade_icans(
+                frame,
+                system=system,  # type: ignore[arg-type]
+                age_years=ages,
+                developmental_delay={_PATIENT: delay},
+            ).iloc[0]
         except DerivationError as exc:
             raise CalculatorInputError({"form": str(exc)}) from exc
+    scale = ICANS_SCALES[system]
+    domains = [d for d in _DOMAIN_COLUMNS if d[1] in row.index]
     grades = {
         "ice": _as_int(row["ice_grade"]),
         "capd": _as_int(row["capd_grade"]),
-        "consciousness": _as_int(row["consciousness_grade"]),
-        "seizure": _as_int(row["seizure_grade"]),
-        "motor": _as_int(row["motor_grade"]),
-        "edema": _as_int(row["edema_grade"]),
+        **{name: _as_int(row[column]) for name, column, _ in domains},
     }
     driver = str(row["driver"])
     grade = _as_int(row["grade"])
@@ -504,8 +528,11 @@ def icans_grade(form: Form) -> GradeDecision:
     instrument = str(row["assessment"]) if _known(row["assessment"]) else None
     adult = instrument == "ice"
     child = instrument == "capd"
+    criteria = _deciding(scale, driver, grades)
+    if system == "ctcae_v6.0" and grade is not None and 1 <= grade <= 3:
+        criteria = (*criteria, scale.criterion(f"ctcae60-icans-{grade}"))
     return GradeDecision(
-        title="ASTCT ICANS grade",
+        title=_ICANS_TITLES[system],
         version=str(row["system"]),
         grade=grade,
         lower=lower,
@@ -523,20 +550,19 @@ def icans_grade(form: Form) -> GradeDecision:
                 "CAPD domain grade",
                 _text(row["capd_grade"]) if child else "not used" if adult else "not known",
             ),
-            ("Consciousness grade", _text(row["consciousness_grade"])),
-            ("Seizure grade", _text(row["seizure_grade"])),
-            ("Motor findings grade", _text(row["motor_grade"])),
-            ("Cerebral oedema grade", _text(row["edema_grade"])),
+            *((label, _text(row[column])) for _, column, label in domains),
         ),
-        criteria=_deciding(icans_criteria.SCALE, driver, grades),
+        criteria=criteria,
         warnings=_captured(caught),
-        reference=icans_criteria.SCALE.reference,
-        notes=icans_criteria.SCALE.notes,
-        missing=_icans_missing(form, instrument, age=age),
+        reference=scale.reference,
+        notes=scale.notes,
+        missing=_icans_missing(form, instrument, age=age, system=system),
     )
 
 
-def _icans_missing(form: Form, instrument: str | None, *, age: float | None) -> tuple[str, ...]:
+def _icans_missing(
+    form: Form, instrument: str | None, *, age: float | None, system: str
+) -> tuple[str, ...]:
     """Unanswered ICANS fields: age and delay, the assessment(s) they call for, the domains."""
     missing: list[str] = []
     if age is None:
@@ -551,7 +577,7 @@ def _icans_missing(form: Form, instrument: str | None, *, age: float | None) -> 
             missing.extend(f"ICE item: {label}" for label in _ice_unanswered(form))
     if instrument != "ice" and form.get("capd_score", "").strip() == "":
         missing.append("CAPD score")
-    return (*missing, *_unanswered(form, ICANS_FIELDS))
+    return (*missing, *_unanswered(form, ICANS_SCALE_FIELDS[system]))
 
 
 # -----------------------------------------------------------------------------------------
@@ -698,7 +724,9 @@ __all__ = [
     "CRS_CALCULATOR_SCALES",
     "CRS_FIELDS",
     "CRS_SCALE_FIELDS",
+    "ICANS_CALCULATOR_SCALES",
     "ICANS_FIELDS",
+    "ICANS_SCALE_FIELDS",
     "ICE_ITEMS",
     "ICE_SOURCE",
     "LAB_FIELDS",

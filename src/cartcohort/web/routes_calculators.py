@@ -13,8 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from cartcohort.derive.toxicity import CRS_SCALES
-from cartcohort.derive.toxicity.criteria import astct_icans
+from cartcohort.derive.toxicity import CRS_SCALES, ICANS_SCALES
 from cartcohort.model.standard import (
     CEREBRAL_EDEMA,
     CONSCIOUSNESS,
@@ -73,7 +72,10 @@ def _common() -> dict[str, object]:
             (key, CRS_SCALES[key].title, CRS_SCALES[key].reference)
             for key in calculators.CRS_CALCULATOR_SCALES
         ],
-        "icans_reference": astct_icans.SCALE.reference,
+        "icans_scales": [
+            (key, ICANS_SCALES[key].title, ICANS_SCALES[key].reference)
+            for key in calculators.ICANS_CALCULATOR_SCALES
+        ],
     }
 
 
@@ -106,7 +108,7 @@ async def crs(request: Request) -> Response:
 
 
 async def icans(request: Request) -> Response:
-    """ASTCT ICANS grade from the ICE items, consciousness, seizure, motor and oedema."""
+    """ICANS grade (ASTCT 2019 or CTCAE v6.0) from ICE or CAPD and the other domains."""
     return await _calculator(request, "calc_icans.html", calculators.icans_grade)
 
 

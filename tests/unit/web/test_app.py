@@ -78,7 +78,7 @@ def _uploads(tmp_path: Path) -> list[Path]:
         pytest.param(
             "/calculators/crs", "CRS grade (ASTCT 2019, CTCAE v5.0, CTCAE v6.0)", id="crs"
         ),
-        pytest.param("/calculators/icans", "ICANS grade (ASTCT 2019)", id="icans"),
+        pytest.param("/calculators/icans", "ICANS grade (ASTCT 2019, CTCAE v6.0)", id="icans"),
         pytest.param("/calculators/easix", "EASIX and m-EASIX", id="easix"),
     ],
 )
@@ -631,6 +631,43 @@ def test_icans_calculator(
     assert r.status_code == 200
     assert grade in r.text
     assert decided in r.text
+
+
+@pytest.mark.parametrize(
+    ("form", "grade", "quote"),
+    [
+        # "ICE score 3 - 6" (grade 2); the seizure is not a CTCAE v6.0 domain.
+        pytest.param(
+            {**_ice(5), "seizure": "prolonged_or_repetitive"},
+            "Grade 2",
+            "ICE score 3 - 6",
+            id="v6-ice-5-seizure-not-read",
+        ),
+        # "CAPD score 1 - 8 AND awakens to voice" (grade 2)
+        pytest.param(
+            {"age_years": "6", "capd_score": "5", "consciousness": "awakens_to_voice"},
+            "Grade 2",
+            "CAPD score 1 - 8 AND awakens to voice",
+            id="v6-capd-voice",
+        ),
+        # CAPD >= 9 while alert: a combination the text does not name -> a range.
+        pytest.param(
+            {"age_years": "6", "capd_score": "12"},
+            "Not gradable (1–3)",
+            "ctcae60-icans-capd-unnamed",
+            id="v6-capd-unnamed",
+        ),
+    ],
+)
+def test_icans_calculator_ctcae_v6(
+    client: TestClient, form: dict[str, str], grade: str, quote: str
+) -> None:
+    r = client.post("/calculators/icans", data={**ICANS_BASE, **form, "scale": "ctcae_v6.0"})
+    assert r.status_code == 200
+    assert grade in r.text
+    assert quote in r.text or grade.startswith("Not gradable")
+    assert "CTCAE v6.0 ICANS grade" in r.text
+    assert "Seizure grade" not in r.text
 
 
 def test_easix_and_m_easix(client: TestClient) -> None:

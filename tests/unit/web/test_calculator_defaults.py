@@ -36,7 +36,9 @@ from cartcohort.web.calculators import (
     CRS_CALCULATOR_SCALES,
     CRS_FIELDS,
     CRS_SCALE_FIELDS,
+    ICANS_CALCULATOR_SCALES,
     ICANS_FIELDS,
+    ICANS_SCALE_FIELDS,
     ICE_ITEMS,
 )
 
@@ -249,3 +251,19 @@ def test_every_crs_scale_grades_an_empty_form_as_not_gradable(
     assert _grade(r.text) == "Not gradable (0–4)"
     missing = _missing(r.text)
     assert missing == [label for _, label in CRS_SCALE_FIELDS[scale]]
+
+
+@pytest.mark.parametrize("scale", ICANS_CALCULATOR_SCALES)
+def test_every_icans_scale_grades_an_empty_form_as_not_gradable(
+    client: TestClient, scale: str
+) -> None:
+    r = client.post("/calculators/icans", data={"scale": scale})
+    assert _grade(r.text).startswith("Not gradable")
+    missing = _missing(r.text)
+    assert missing[:4] == [
+        "Age (decides ICE or CAPD)",
+        "Developmental delay (CAPD at any age)",
+        "ICE assessment (done or not)",
+        "CAPD score",
+    ]
+    assert missing[4:] == [label for _, label in ICANS_SCALE_FIELDS[scale]]

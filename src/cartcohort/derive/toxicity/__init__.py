@@ -24,12 +24,18 @@ from cartcohort.derive.toxicity.crs import (
     grade_crs,
     summarize_crs,
 )
-from cartcohort.derive.toxicity.icans import ICANS_METHOD, grade_icans, summarize_icans
+from cartcohort.derive.toxicity.icans import (
+    ICANS_METHOD,
+    ICANS_SCALES,
+    grade_icans,
+    summarize_icans,
+)
 
 __all__ = [
     "CRS_METHOD",
     "CRS_SCALES",
     "ICANS_METHOD",
+    "ICANS_SCALES",
     "GradingWarning",
     "concordance_table",
     "crs_concordance",
