@@ -377,6 +377,14 @@ def report(
             "ctcae_v5.0, ctcae_v6.0, ctcae_v4.03, lee2014, penn, mskcc or cartox.",
         ),
     ] = "astct",
+    icans_system: Annotated[
+        str,
+        typer.Option(
+            "--icans-system",
+            help="ICANS scale for grades derived from daily observations: astct (default) "
+            "or ctcae_v6.0.",
+        ),
+    ] = "astct",
 ) -> None:
     """Run analysis plans on a cohort and write the report (HTML, results.json, tables, figures).
 
@@ -391,12 +399,16 @@ def report(
     from cartcohort.render.report.build import check_report_folder
 
     check_report_folder(out)  # before any work: never a user's folder
-    from cartcohort.derive.toxicity import CRS_SCALES
+    from cartcohort.derive.toxicity import CRS_SCALES, ICANS_SCALES
     from cartcohort.errors import DerivationError
 
-    if crs_system not in CRS_SCALES:
-        msg = f"--crs-system must be one of {', '.join(CRS_SCALES)}; got {crs_system!r}."
-        raise DerivationError(msg)
+    for option, value, scales in (
+        ("--crs-system", crs_system, CRS_SCALES),
+        ("--icans-system", icans_system, ICANS_SCALES),
+    ):
+        if value not in scales:
+            msg = f"{option} must be one of {', '.join(scales)}; got {value!r}."
+            raise DerivationError(msg)
 
     names = list(plan) if plan else list(builtin_plans())
     if not names:
@@ -415,7 +427,11 @@ def report(
     from cartcohort.plan.run import iter_plans
     from cartcohort.render.report import chromium_available, write_report
 
-    dataset = derive(cohort, crs_system=crs_system)  # type: ignore[arg-type]
+    dataset = derive(
+        cohort,
+        crs_system=crs_system,  # type: ignore[arg-type]
+        icans_system=icans_system,  # type: ignore[arg-type]
+    )
     n_analyses = sum(len(p.analyses) for p in plans)
     progress = _Progress(total=n_analyses)
     results: list[PlanResult] = []

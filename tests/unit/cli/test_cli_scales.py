@@ -1,4 +1,4 @@
-"""Choosing the CRS scale for a report: ``cartcohort report --crs-system``."""
+"""Choosing the scales for a report: ``cartcohort report --crs-system / --icans-system``."""
 
 from __future__ import annotations
 
@@ -35,3 +35,19 @@ def test_the_chosen_scale_grades_the_dataset(system: str, version: str) -> None:
     ds = derive(load_cohort(demo_path("synthetic")), crs_system=system)  # type: ignore[arg-type]
     rows = ds.provenance[ds.provenance["column"] == "crs_grade"]
     assert rows["method"].str.contains(version).any()
+
+
+def test_report_refuses_an_unknown_icans_system(tmp_path: Path, run_cli: RunCli) -> None:
+    r = run_cli("report", "--icans-system", "ctcae_v5.0", "--out", "r", cwd=tmp_path)
+    assert r.returncode == 1
+    assert "--icans-system must be one of astct, ctcae_v6.0" in r.stderr
+    assert not (tmp_path / "r").exists()
+
+
+def test_the_chosen_icans_scale_grades_the_dataset() -> None:
+    ds = derive(load_cohort(demo_path("synthetic")), icans_system="ctcae_v6.0")
+    rows = ds.provenance[ds.provenance["column"] == "icans_grade"]
+    assert rows["method"].str.contains("CTCAE-6.0").any()
+    assert ds.options["icans_system"] == "ctcae_v6.0"
+    assert ds.icans_daily is not None
+    assert (ds.icans_daily["system"] == "CTCAE-6.0").all()

@@ -64,6 +64,13 @@ DERIVATION_TEXT: dict[str, dict[str, str]] = {
         "'Cytokine release syndrome' (oxygen by the ASTCT devices; no fever gate; two or more "
         "pressors and positive pressure read as grade 4).",
     },
+    "icans_system": {
+        "astct": "ICANS grades derived from daily observations follow the ASTCT 2019 consensus "
+        "(ICE for adults, CAPD for children and patients with developmental delay).",
+        "ctcae_v6.0": "ICANS grades derived from daily observations follow NCI CTCAE v6.0 "
+        "'Immune effector cell-associated neurotoxicity syndrome' (ICE bands; CAPD with the "
+        "level of consciousness for children).",
+    },
     "efs_nonresponse": {
         "day0": "Primary non-response counted as an event-free-survival event at day 0.",
         "assessment": "Primary non-response counted as an event-free-survival event at the day "
