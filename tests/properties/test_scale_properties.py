@@ -38,10 +38,12 @@ def crs_row(draw: st.DrawFn) -> dict[str, Any]:
 
 @st.composite
 def icans_row(draw: st.DrawFn) -> dict[str, Any]:
+    consciousness = draw(st.sampled_from(CONSCIOUSNESS))
     return {
-        "ice_score": draw(st.integers(0, 10)),
+        # An unarousable patient scores no ICE point (a recorded ICE >= 1 means arousable).
+        "ice_score": 0 if consciousness == "unarousable" else draw(st.integers(0, 10)),
         "capd_score": draw(st.integers(0, 32)),
-        "consciousness": draw(st.sampled_from(CONSCIOUSNESS)),
+        "consciousness": consciousness,
         "age_years": draw(st.sampled_from([4.0, 11.9, 12.0, 50.0])),
     }
 

@@ -39,6 +39,7 @@ ADULT = [
     pytest.param({"ice_score": 0, "consciousness": "unarousable"}, (3, 4), id="unarousable"),
     pytest.param({"consciousness": "alert"}, (0, 3), id="ice-missing"),
     pytest.param({"ice_score": 8}, (1, 1), id="ice-known-consciousness-missing"),
+    pytest.param({"ice_score": 0}, (3, 4), id="ice-0-consciousness-missing-may-be-unarousable"),
     pytest.param({}, (0, 4), id="nothing"),
     # No seizure/motor/oedema domains in CTCAE v6.0: not read.
     pytest.param(

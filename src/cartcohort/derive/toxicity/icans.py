@@ -261,7 +261,9 @@ def _grade_ctcae6_icans(
     s_na = np.isnan(s)
     u_lo, u_hi = ctcae_icans.UNAROUSABLE_ADULT
     ice_lo = np.where(unarousable, u_lo, np.where(s_na, 0, band))
-    ice_hi = np.where(unarousable, u_hi, np.where(s_na, np.where(cons_na, u_hi, 3), band))
+    # An ICE of 0 with consciousness not recorded may be an unarousable patient ("3 or 4").
+    maybe_unarousable = cons_na & (s_na | (s == 0))
+    ice_hi = np.where(unarousable | maybe_unarousable, u_hi, np.where(s_na, 3, band))
     # Children: the (CAPD band, consciousness) table; a missing input -> union over it.
     c = obs.num("capd_score")
     c_band = np.select([c >= 9, c >= 1, c >= 0], [2, 1, 0], default=-1)
