@@ -205,11 +205,10 @@ def _toxicity(
     for drug in ("tocilizumab", "corticosteroids"):
         _combine(patients, drug, crs_sum[drug], method=f"any {drug} in daily observations", log=log)
     ages = patients.set_index("patient_id")["age_years"] if "age_years" in patients else None
-    delay = (
-        patients.set_index("patient_id")["developmental_delay"]
-        if "developmental_delay" in patients
-        else None
-    )
+    # A developmental_delay column left empty for every patient is "not recorded" (nobody is
+    # delayed, as without the column); once any patient has it, a missing flag is unknown.
+    recorded = "developmental_delay" in patients and patients["developmental_delay"].notna().any()
+    delay = patients.set_index("patient_id")["developmental_delay"] if recorded else None
     icans = log.call(
         lambda: grade_icans(obs, system=icans_system, age_years=ages, developmental_delay=delay)
     )

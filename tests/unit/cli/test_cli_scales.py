@@ -51,3 +51,24 @@ def test_the_chosen_icans_scale_grades_the_dataset() -> None:
     assert ds.options["icans_system"] == "ctcae_v6.0"
     assert ds.icans_daily is not None
     assert (ds.icans_daily["system"] == "CTCAE-6.0").all()
+
+
+def test_developmental_delay_column_reaches_the_icans_grades() -> None:
+    cohort = load_cohort(demo_path("synthetic"))
+    base = derive(cohort)
+    assert base.icans_daily is not None
+    patients = cohort.table("patients")
+    adult = patients.loc[patients["age_years"] >= 12, "patient_id"].iloc[0]
+    # An empty column is "not recorded": the grades are those without it.
+    assert patients["developmental_delay"].isna().all()
+    flagged = patients.assign(
+        developmental_delay=(patients["patient_id"] == adult).astype("boolean")
+    )
+    cohort.tables["patients"] = flagged
+    ds = derive(cohort)
+    assert ds.icans_daily is not None
+    rows = ds.icans_daily[ds.icans_daily["patient_id"] == adult]
+    assert (rows["assessment"] == "capd").all()
+    others = ds.icans_daily[ds.icans_daily["patient_id"] != adult]
+    same = base.icans_daily[base.icans_daily["patient_id"] != adult]
+    assert others["assessment"].astype(str).tolist() == same["assessment"].astype(str).tolist()
