@@ -33,10 +33,17 @@ import numpy as np
 import pandas as pd
 
 from cartcohort.derive.risk_scores import EASIX_PRE_CUTOFF, PublishedCutoff, easix, m_easix
-from cartcohort.derive.toxicity import CRS_SCALES, ICANS_SCALES, grade_crs, grade_icans
+from cartcohort.derive.toxicity import (
+    CRS_SCALES,
+    ICANS_SCALES,
+    grade_crs,
+    grade_icans,
+    grade_secondary_hlh,
+)
 from cartcohort.derive.toxicity.criteria import Criterion, Scale
 from cartcohort.derive.toxicity.criteria import astct_crs as crs_criteria
 from cartcohort.derive.toxicity.criteria import astct_icans as icans_criteria
+from cartcohort.derive.toxicity.criteria import ctcae_hlh as hlh_criteria
 from cartcohort.errors import DerivationError
 from cartcohort.model.standard import (
     ANALYTE_BY_NAME,
@@ -84,6 +91,10 @@ _DRIVER_WORDS = {
     "edema": "cerebral oedema",
     "death": "death",
     "treatment": "whether antipyretic or anti-cytokine drugs were given",
+    "present": "whether secondary HLH is present",
+    "intervention": "whether an intervention is indicated",
+    "hospitalisation": "whether hospitalisation is indicated",
+    "life_threatening": "whether it is life-threatening",
 }
 
 
@@ -581,6 +592,57 @@ def _icans_missing(
 
 
 # -----------------------------------------------------------------------------------------
+# Secondary HLH (CTCAE v6.0)
+# -----------------------------------------------------------------------------------------
+#: The secondary-HLH form's fields as (name, label): the clinician's flags.
+HLH_FIELDS: tuple[tuple[str, str], ...] = (
+    ("shlh", "Secondary HLH present"),
+    ("shlh_intervention", "Intervention indicated"),
+    ("shlh_hospitalized", "Hospitalisation indicated"),
+    ("shlh_life_threatening", "Life-threatening, urgent intervention indicated"),
+)
+
+
+def hlh_grade(form: Form) -> GradeDecision:
+    """CTCAE v6.0 secondary HLH grade from the form (see ``grade_secondary_hlh``).
+
+    Fields: ``shlh``, ``shlh_intervention``, ``shlh_hospitalized``,
+    ``shlh_life_threatening`` (yes/no; unanswered = not assessed).
+
+    Raises
+    ------
+    CalculatorInputError
+        A field cannot be used; ``errors`` names each one.
+    """
+    errors: dict[str, str] = {}
+    values = {name: _yes_no(form, name, label, errors) for name, label in HLH_FIELDS}
+    if errors:
+        raise CalculatorInputError(errors)
+    frame = _one_row(values).astype({name: "boolean" for name, _ in HLH_FIELDS})
+    row = grade_secondary_hlh(frame).iloc[0]
+    driver = str(row["driver"])
+    grade = _as_int(row["grade"])
+    lower, upper = _as_int(row["grade_lower_bound"]), _as_int(row["grade_upper_bound"])
+    scale = hlh_criteria.SCALE
+    grades = {c.component: c.grade for c in scale.criteria if c.grade is not None}
+    return GradeDecision(
+        title="CTCAE v6.0 secondary HLH grade",
+        version=str(row["system"]),
+        grade=grade,
+        lower=lower,
+        upper=upper,
+        driver=driver,
+        explanation=_explain(driver, grade, lower, upper),
+        components=tuple((label, _text(values[name])) for name, label in HLH_FIELDS),
+        criteria=_deciding(scale, driver, grades),
+        warnings=(),
+        reference=scale.reference,
+        notes=scale.notes,
+        missing=_unanswered(form, HLH_FIELDS),
+    )
+
+
+# -----------------------------------------------------------------------------------------
 # EASIX and m-EASIX
 # -----------------------------------------------------------------------------------------
 #: Form field -> (analyte, label); units offered are the analyte's known conversions.
@@ -724,6 +786,7 @@ __all__ = [
     "CRS_CALCULATOR_SCALES",
     "CRS_FIELDS",
     "CRS_SCALE_FIELDS",
+    "HLH_FIELDS",
     "ICANS_CALCULATOR_SCALES",
     "ICANS_FIELDS",
     "ICANS_SCALE_FIELDS",
@@ -735,6 +798,7 @@ __all__ = [
     "RiskScores",
     "ScoreValue",
     "crs_grade",
+    "hlh_grade",
     "icans_grade",
     "ice_score_from_items",
     "lab_units",

@@ -1,4 +1,4 @@
-"""Bedside calculators (no upload needed): CRS, ICANS, EASIX and m-EASIX.
+"""Bedside calculators (no upload needed): CRS, ICANS, secondary HLH, EASIX and m-EASIX.
 
 Forms are posted back to the same page; the answer comes from
 :mod:`cartcohort.web.calculators` (the library's graders) and is shown with the
@@ -14,6 +14,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from cartcohort.derive.toxicity import CRS_SCALES, ICANS_SCALES
+from cartcohort.derive.toxicity.criteria import ctcae_hlh
 from cartcohort.model.standard import (
     CEREBRAL_EDEMA,
     CONSCIOUSNESS,
@@ -72,6 +73,7 @@ def _common() -> dict[str, object]:
             (key, CRS_SCALES[key].title, CRS_SCALES[key].reference)
             for key in calculators.CRS_CALCULATOR_SCALES
         ],
+        "hlh_reference": ctcae_hlh.SCALE.reference,
         "icans_scales": [
             (key, ICANS_SCALES[key].title, ICANS_SCALES[key].reference)
             for key in calculators.ICANS_CALCULATOR_SCALES
@@ -112,6 +114,11 @@ async def icans(request: Request) -> Response:
     return await _calculator(request, "calc_icans.html", calculators.icans_grade)
 
 
+async def hlh(request: Request) -> Response:
+    """CTCAE v6.0 secondary HLH grade from the clinician's flags."""
+    return await _calculator(request, "calc_hlh.html", calculators.hlh_grade)
+
+
 async def risk(request: Request) -> Response:
     """EASIX and m-EASIX from LDH, creatinine, CRP and platelets."""
     return await _calculator(request, "calc_easix.html", calculators.risk_scores)
@@ -122,6 +129,7 @@ ROUTES: list[BaseRoute] = [
     Route("/calculators/crs", crs, methods=["GET", "POST"]),
     Route("/calculators/icans", icans, methods=["GET", "POST"]),
     Route("/calculators/easix", risk, methods=["GET", "POST"]),
+    Route("/calculators/hlh", hlh, methods=["GET", "POST"]),
 ]
 
 __all__ = ["ROUTES"]

@@ -80,6 +80,7 @@ def _uploads(tmp_path: Path) -> list[Path]:
         ),
         pytest.param("/calculators/icans", "ICANS grade (ASTCT 2019, CTCAE v6.0)", id="icans"),
         pytest.param("/calculators/easix", "EASIX and m-EASIX", id="easix"),
+        pytest.param("/calculators/hlh", "Secondary HLH grade (CTCAE v6.0)", id="hlh"),
     ],
 )
 def test_every_page_renders_with_its_heading(client: TestClient, path: str, heading: str) -> None:

@@ -36,6 +36,7 @@ from cartcohort.web.calculators import (
     CRS_CALCULATOR_SCALES,
     CRS_FIELDS,
     CRS_SCALE_FIELDS,
+    HLH_FIELDS,
     ICANS_CALCULATOR_SCALES,
     ICANS_FIELDS,
     ICANS_SCALE_FIELDS,
@@ -43,7 +44,7 @@ from cartcohort.web.calculators import (
 )
 
 BASE = "http://127.0.0.1"
-PAGES = ("/calculators/crs", "/calculators/icans", "/calculators/easix")
+PAGES = ("/calculators/crs", "/calculators/icans", "/calculators/easix", "/calculators/hlh")
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +121,7 @@ def test_pages_preselect_no_answer(client: TestClient, path: str) -> None:
     assert all(v == "" for n, v in form.fields.items() if (n, v) not in settings)
 
 
-@pytest.mark.parametrize("path", ["/calculators/crs", "/calculators/icans"])
+@pytest.mark.parametrize("path", ["/calculators/crs", "/calculators/icans", "/calculators/hlh"])
 @pytest.mark.parametrize("how", ["as-the-browser-sends-it", "empty-post"])
 def test_empty_form_is_not_gradable_and_lists_what_is_missing(
     client: TestClient, path: str, how: str
@@ -131,7 +132,7 @@ def test_empty_form_is_not_gradable_and_lists_what_is_missing(
     assert _grade(r.text) == "Not gradable (0–4)"
     assert "Not gradable from what was entered" in r.text
     missing = _missing(r.text)
-    fields = CRS_FIELDS if path.endswith("crs") else ICANS_FIELDS  # ASTCT: the default scale
+    fields = {"crs": CRS_FIELDS, "icans": ICANS_FIELDS, "hlh": HLH_FIELDS}[path.rsplit("/")[-1]]
     assert all(label in missing for _, label in fields)
     if path.endswith("icans"):
         assert "ICE assessment (done or not)" in missing
@@ -267,3 +268,40 @@ def test_every_icans_scale_grades_an_empty_form_as_not_gradable(
         "CAPD score",
     ]
     assert missing[4:] == [label for _, label in ICANS_SCALE_FIELDS[scale]]
+
+
+# Secondary HLH: "no HLH" decides grade 0 alone, "life-threatening" with HLH is 4; any other
+# single answer leaves the grade open.
+HLH_SINGLE = [
+    pytest.param(name, value, id=f"{name}={value}") for name, _ in HLH_FIELDS for value in YES_NO
+]
+
+
+@pytest.mark.parametrize(("name", "value"), HLH_SINGLE)
+def test_hlh_one_field_grades_only_what_it_decides(
+    client: TestClient, name: str, value: str
+) -> None:
+    r = client.post("/calculators/hlh", data={name: value})
+    assert r.status_code == 200, r.text[:300]
+    expected = "Grade 0" if (name, value) == ("shlh", "no") else "Not gradable"
+    assert _grade(r.text).startswith(expected)
+    missing = _missing(r.text)
+    assert missing == [label for n, label in HLH_FIELDS if n != name]
+
+
+@pytest.mark.parametrize(
+    ("answers", "grade"),
+    [
+        # "Moderate symptoms; intervention indicated (e.g., immunosuppressive agents)" (2)
+        pytest.param(("yes", "yes", "no", "no"), "Grade 2", id="intervention-2"),
+        # "... hospitalization or prolongation of existing hospitalization indicated" (3)
+        pytest.param(("yes", "yes", "yes", "no"), "Grade 3", id="hospital-3"),
+        pytest.param(("yes", "no", "no", "no"), "Grade 1", id="present-1"),
+        pytest.param(("yes", "", "", "yes"), "Grade 4", id="life-threatening-4"),
+    ],
+)
+def test_hlh_calculator(client: TestClient, answers: tuple[str, ...], grade: str) -> None:
+    data = {name: a for (name, _), a in zip(HLH_FIELDS, answers, strict=True)}
+    r = client.post("/calculators/hlh", data=data)
+    assert _grade(r.text) == grade
+    assert "Secondary hemophagocytic lymphohistiocytosis (MedDRA 10081409)" in r.text
