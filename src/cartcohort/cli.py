@@ -369,6 +369,22 @@ def report(
     max_rows: MaxRowsOption = _DEFAULT_MAX_ROWS,
     max_file_mb: MaxFileMbOption = _DEFAULT_MAX_FILE_MB,
     allow_identifiers: AllowIdentifiersOption = None,
+    crs_system: Annotated[
+        str,
+        typer.Option(
+            "--crs-system",
+            help="CRS scale for grades derived from daily observations: astct (default), "
+            "ctcae_v5.0, ctcae_v6.0, ctcae_v4.03, lee2014, penn, mskcc or cartox.",
+        ),
+    ] = "astct",
+    icans_system: Annotated[
+        str,
+        typer.Option(
+            "--icans-system",
+            help="ICANS scale for grades derived from daily observations: astct (default) "
+            "or ctcae_v6.0.",
+        ),
+    ] = "astct",
 ) -> None:
     """Run analysis plans on a cohort and write the report (HTML, results.json, tables, figures).
 
@@ -383,6 +399,16 @@ def report(
     from cartcohort.render.report.build import check_report_folder
 
     check_report_folder(out)  # before any work: never a user's folder
+    from cartcohort.derive.toxicity import CRS_SCALES, ICANS_SCALES
+    from cartcohort.errors import DerivationError
+
+    for option, value, scales in (
+        ("--crs-system", crs_system, CRS_SCALES),
+        ("--icans-system", icans_system, ICANS_SCALES),
+    ):
+        if value not in scales:
+            msg = f"{option} must be one of {', '.join(scales)}; got {value!r}."
+            raise DerivationError(msg)
 
     names = list(plan) if plan else list(builtin_plans())
     if not names:
@@ -401,7 +427,11 @@ def report(
     from cartcohort.plan.run import iter_plans
     from cartcohort.render.report import chromium_available, write_report
 
-    dataset = derive(cohort)
+    dataset = derive(
+        cohort,
+        crs_system=crs_system,  # type: ignore[arg-type]
+        icans_system=icans_system,  # type: ignore[arg-type]
+    )
     n_analyses = sum(len(p.analyses) for p in plans)
     progress = _Progress(total=n_analyses)
     results: list[PlanResult] = []

@@ -261,7 +261,7 @@ def test_oversize_upload_gets_a_page_not_a_reset(page: Page, tmp_path: Path) -> 
 # -----------------------------------------------------------------------------------------
 def test_crs_calculator(page: Page, shots: Path) -> None:
     page.goto("/calculators")
-    page.get_by_role("link", name="CRS grade (ASTCT 2019)").click()
+    page.get_by_role("link", name="CRS grade (ASTCT 2019, CTCAE v5.0, CTCAE v6.0)").click()
     page.get_by_label("Highest temperature today").fill("37.4")
     page.get_by_label("Tocilizumab (or another anti-cytokine drug)").select_option("yes")
     page.get_by_label("Hypotension (needing fluids or vasopressors)").select_option("yes")
@@ -281,15 +281,30 @@ def test_crs_calculator(page: Page, shots: Path) -> None:
 def test_icans_calculator(page: Page, shots: Path) -> None:
     page.goto("/calculators/icans")
     page.get_by_label("Age").fill("54")
-    for label in (
+    page.get_by_label("Baseline developmental delay").select_option("no")
+    # Nothing is pre-selected: ICE counts only once it is "done" and all ten points answered.
+    page.get_by_label("ICE assessment").select_option("yes")
+    scored = (
         "Orientation: year",
         "Orientation: month",
         "Orientation: city",
         "Naming: first object (e.g. clock)",
         "Naming: second object (e.g. pen)",
+    )
+    for label in scored:
+        page.get_by_label(label).select_option("yes")
+    for label in (
+        "Orientation: hospital",
+        "Naming: third object (e.g. button)",
+        "Follows simple commands (e.g. 'show me two fingers')",
+        "Writes a standard sentence",
+        "Counts backwards from 100 by 10",
     ):
-        page.get_by_label(label).check()
+        page.get_by_label(label).select_option("no")
     page.get_by_label("Level of consciousness").select_option("awakens_to_voice")
+    page.get_by_label("Seizure").select_option("none")
+    page.get_by_label("Motor findings").select_option("none")
+    page.get_by_label("Raised intracranial pressure / cerebral oedema").select_option("none")
     page.get_by_role("button", name="Grade ICANS").click()
     expect(page.get_by_test_id("grade")).to_have_text("Grade 2")
     expect(page.get_by_test_id("explanation")).to_contain_text(

@@ -33,6 +33,7 @@ from cartcohort.derive.response import derive_response
 from cartcohort.derive.risk_scores import easix, m_easix
 from cartcohort.derive.toxicity import grade_crs, grade_icans, summarize_crs, summarize_icans
 from cartcohort.derive.toxicity.crs import CrsSystem
+from cartcohort.derive.toxicity.icans import IcansSystem
 from cartcohort.model.cohort import Cohort
 
 T = TypeVar("T")
@@ -184,7 +185,11 @@ def _restore_dtype(values: pd.Series, *, like: pd.Series) -> pd.Series:
 
 
 def _toxicity(
-    cohort: Cohort, patients: pd.DataFrame, system: CrsSystem, log: _Log
+    cohort: Cohort,
+    patients: pd.DataFrame,
+    system: CrsSystem,
+    log: _Log,
+    icans_system: IcansSystem = "astct",
 ) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
     if not cohort.has("observations"):
         return None, None
@@ -210,13 +215,23 @@ def _toxicity(
     for drug in ("tocilizumab", "corticosteroids"):
         _combine(patients, drug, crs_sum[drug], method=f"any {drug} in daily observations", log=log)
     ages = patients.set_index("patient_id")["age_years"] if "age_years" in patients else None
-    icans = log.call(lambda: grade_icans(obs, age_years=ages))
+    # A developmental_delay column left empty for every patient is "not recorded" (nobody is
+    # delayed, as without the column); once any patient has it, a missing flag is unknown.
+    recorded = "developmental_delay" in patients and patients["developmental_delay"].notna().any()
+    delay = patients.set_index("patient_id")["developmental_delay"] if recorded else None
+    icans = log.call(
+        lambda: grade_icans(obs, system=icans_system, age_years=ages, developmental_delay=delay)
+    )
     icans_sum = log.call(lambda: summarize_icans(icans)).set_index("patient_id")
     _combine(
         patients,
         "icans_grade",
         icans_sum["max_grade"],
-        method="maximum ASTCT ICANS grade from daily observations",
+        method=(
+            f"maximum ICANS grade from daily observations ({icans['system'].iloc[0]})"
+            if len(icans)
+            else ""
+        ),
         log=log,
     )
     _combine(
@@ -394,6 +409,7 @@ def derive(
     *,
     crs_system: CrsSystem = "astct",
     efs_nonresponse: EfsNonresponse = "day0",
+    icans_system: IcansSystem = "astct",
 ) -> AnalysisDataset:
     """Apply every derivation to ``cohort`` and return the analysis dataset.
 
@@ -407,6 +423,9 @@ def derive(
     efs_nonresponse
         ``"day0"`` or ``"assessment"``: when non-response is an EFS event
         (see :func:`cartcohort.derive_endpoints`).
+    icans_system
+        ICANS grading system for grades derived from bedside observations: ``"astct"``
+        (default, ASTCT 2019) or ``"ctcae_v6.0"`` (see :func:`cartcohort.grade_icans`).
 
     Returns
     -------
@@ -432,7 +451,7 @@ def derive(
     log = _Log()
     patients = cohort.patients.copy()
     _product(cohort, patients, log)
-    crs, icans = _toxicity(cohort, patients, crs_system, log)
+    crs, icans = _toxicity(cohort, patients, crs_system, log, icans_system)
     _flags(patients, log)
     _labs(cohort, patients, log)
     _risk_scores(cohort, patients, log)
@@ -461,6 +480,7 @@ def derive(
         ),
         options={
             "crs_system": crs_system,
+            "icans_system": icans_system,
             "efs_nonresponse": efs_nonresponse,
             **{k: str(v) for k, v in result.options.items()},
         },

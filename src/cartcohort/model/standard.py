@@ -488,6 +488,11 @@ PATIENTS = Table(
             maximum=120,
             description="Age at first infusion.",
         ),
+        _bool(
+            "developmental_delay",
+            "Baseline developmental delay: ICANS is assessed with CAPD instead of ICE at any "
+            "age (ASTCT 2019).",
+        ),
         Column(name="center", type="string", description="Treating centre."),
         Column(name="diagnosis", type="string", description="Diagnosis, e.g. 'B-ALL'."),
         _bool("ph_positive", "Philadelphia chromosome (BCR-ABL1) positive."),

@@ -1,4 +1,4 @@
-"""Bedside calculators (no upload needed): CRS, ICANS, EASIX and m-EASIX.
+"""Bedside calculators (no upload needed): CRS, ICANS, secondary HLH, EASIX and m-EASIX.
 
 Forms are posted back to the same page; the answer comes from
 :mod:`cartcohort.web.calculators` (the library's graders) and is shown with the
@@ -13,7 +13,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from cartcohort.derive.toxicity.criteria import astct_crs, astct_icans
+from cartcohort.derive.toxicity import CRS_SCALES, ICANS_SCALES
+from cartcohort.derive.toxicity.criteria import ctcae_hlh
 from cartcohort.model.standard import (
     CEREBRAL_EDEMA,
     CONSCIOUSNESS,
@@ -68,8 +69,15 @@ def _common() -> dict[str, object]:
             (name, label, calculators.lab_units(analyte))
             for name, analyte, label in calculators.LAB_FIELDS
         ],
-        "crs_reference": astct_crs.SCALE.reference,
-        "icans_reference": astct_icans.SCALE.reference,
+        "crs_scales": [
+            (key, CRS_SCALES[key].title, CRS_SCALES[key].reference)
+            for key in calculators.CRS_CALCULATOR_SCALES
+        ],
+        "hlh_reference": ctcae_hlh.SCALE.reference,
+        "icans_scales": [
+            (key, ICANS_SCALES[key].title, ICANS_SCALES[key].reference)
+            for key in calculators.ICANS_CALCULATOR_SCALES
+        ],
     }
 
 
@@ -97,13 +105,18 @@ async def _calculator(request: Request, template: str, compute: Calculator) -> R
 
 
 async def crs(request: Request) -> Response:
-    """ASTCT CRS grade from temperature, hypotension, vasopressors and oxygen."""
+    """CRS grade (ASTCT 2019, CTCAE v5.0 or v6.0) from temperature, blood pressure, oxygen."""
     return await _calculator(request, "calc_crs.html", calculators.crs_grade)
 
 
 async def icans(request: Request) -> Response:
-    """ASTCT ICANS grade from the ICE items, consciousness, seizure, motor and oedema."""
+    """ICANS grade (ASTCT 2019 or CTCAE v6.0) from ICE or CAPD and the other domains."""
     return await _calculator(request, "calc_icans.html", calculators.icans_grade)
+
+
+async def hlh(request: Request) -> Response:
+    """CTCAE v6.0 secondary HLH grade from the clinician's flags."""
+    return await _calculator(request, "calc_hlh.html", calculators.hlh_grade)
 
 
 async def risk(request: Request) -> Response:
@@ -116,6 +129,7 @@ ROUTES: list[BaseRoute] = [
     Route("/calculators/crs", crs, methods=["GET", "POST"]),
     Route("/calculators/icans", icans, methods=["GET", "POST"]),
     Route("/calculators/easix", risk, methods=["GET", "POST"]),
+    Route("/calculators/hlh", hlh, methods=["GET", "POST"]),
 ]
 
 __all__ = ["ROUTES"]

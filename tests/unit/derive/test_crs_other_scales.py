@@ -19,6 +19,7 @@ from cartcohort.derive.toxicity import (
     grade_crs,
     summarize_crs,
 )
+from cartcohort.derive.toxicity.criteria.ctcae_crs import EXTRA_COLUMNS as CTCAE_EXTRA
 from cartcohort.derive.toxicity.criteria.legacy_crs import EXTRA_COLUMNS
 from cartcohort.errors import DerivationError
 from cartcohort.model.standard import TABLE_BY_NAME
@@ -222,7 +223,8 @@ def test_ctcae_v403(changes: dict[str, Any], expected: int | None) -> None:
 def test_every_scale_declares_known_inputs_and_grades_death(system: str) -> None:
     scale = CRS_SCALES[system]
     standard = {c.name for c in TABLE_BY_NAME["observations"].columns}
-    assert set(scale.required_inputs) | set(scale.optional_inputs) <= standard | set(EXTRA_COLUMNS)
+    known = standard | set(EXTRA_COLUMNS) | set(CTCAE_EXTRA)
+    assert set(scale.required_inputs) | set(scale.optional_inputs) <= known
     assert all(c.quote and c.source for c in scale.criteria)
     assert grade_of(system) == 0
     keys_only = pd.DataFrame({"patient_id": ["P1"], "day": [1]})

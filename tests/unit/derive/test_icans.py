@@ -199,6 +199,54 @@ def test_capd_age_boundary(age: float, below: float, assessment: str, expected: 
     assert int(out["grade"]) == expected
 
 
+# MDedge report of the consensus: "the ICE assessment is not suitable for children younger
+# than 12. For these patients (and older patients with baseline developmental delays), ICANS
+# can be assessed using the Cornell Assessment of Pediatric Delirium (CAPD)."
+DELAY_CASES = [
+    # age, delay, assessment, (lower, upper): ICE 2 (-> 3) and CAPD 4 (-> 1) recorded.
+    pytest.param(15, True, "capd", (1, 1), id="15-delayed-capd"),
+    pytest.param(40, True, "capd", (1, 1), id="adult-delayed-capd"),
+    pytest.param(15, False, "ice", (3, 3), id="15-not-delayed-ice"),
+    pytest.param(8, False, "capd", (1, 1), id="child-by-age-capd"),
+    pytest.param(8, None, "capd", (1, 1), id="child-delay-unknown-still-capd"),
+    # Delay unknown from 12 years: either instrument -> range of both (1..3), not gradable.
+    pytest.param(15, None, None, (1, 3), id="15-delay-unknown-range"),
+    pytest.param(None, True, "capd", (1, 1), id="age-unknown-delayed-capd"),
+]
+
+
+@pytest.mark.parametrize(("age", "delay", "assessment", "bounds"), DELAY_CASES)
+def test_developmental_delay_routes_to_capd(
+    age: float | None, delay: bool | None, assessment: str | None, bounds: tuple[int, int]
+) -> None:
+    frame = one_day(ice_score=2, capd_score=4)
+    out = grade_icans(
+        frame, age_years={"P1": age}, developmental_delay=pd.Series({"P1": delay})
+    ).iloc[0]
+    if assessment is None:
+        assert pd.isna(out["assessment"])
+    else:
+        assert out["assessment"] == assessment
+    assert (int(out["grade_lower_bound"]), int(out["grade_upper_bound"])) == bounds
+
+
+def test_developmental_delay_column_and_bad_values() -> None:
+    frame = pd.DataFrame(
+        [
+            {"patient_id": "P1", "day": 5, **NORMAL, "ice_score": 2, "capd_score": 0},
+            {"patient_id": "P2", "day": 5, **NORMAL, "ice_score": 2, "capd_score": 0},
+        ]
+    )
+    frame["developmental_delay"] = pd.array([True, False], dtype="boolean")
+    out = grade_icans(frame, age_years={"P1": 30, "P2": 30})
+    assert out["assessment"].tolist() == ["capd", "ice"]
+    assert out["grade"].tolist() == [0, 3]
+    # No delay information at all: nobody is delayed (the behaviour before the flag).
+    assert grade_of(one_day(ice_score=2), age_years={"P1": 30}) == 3
+    with pytest.raises(DerivationError, match="developmental_delay"):
+        grade_icans(one_day(), developmental_delay={"P1": "sometimes"})
+
+
 def test_age_column_and_unknown_age() -> None:
     frame = pd.DataFrame(
         [

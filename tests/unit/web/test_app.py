@@ -75,9 +75,12 @@ def _uploads(tmp_path: Path) -> list[Path]:
         pytest.param("/cohort/mapping", "Map your column headers", id="mapping"),
         pytest.param("/analysis", "2 · Analysis", id="analysis"),
         pytest.param("/calculators", "Bedside calculators", id="calculators"),
-        pytest.param("/calculators/crs", "CRS grade (ASTCT 2019)", id="crs"),
-        pytest.param("/calculators/icans", "ICANS grade (ASTCT 2019)", id="icans"),
+        pytest.param(
+            "/calculators/crs", "CRS grade (ASTCT 2019, CTCAE v5.0, CTCAE v6.0)", id="crs"
+        ),
+        pytest.param("/calculators/icans", "ICANS grade (ASTCT 2019, CTCAE v6.0)", id="icans"),
         pytest.param("/calculators/easix", "EASIX and m-EASIX", id="easix"),
+        pytest.param("/calculators/hlh", "Secondary HLH grade (CTCAE v6.0)", id="hlh"),
     ],
 )
 def test_every_page_renders_with_its_heading(client: TestClient, path: str, heading: str) -> None:
@@ -500,6 +503,56 @@ def test_crs_calculator(
     assert "Biol Blood Marrow Transplant. 2019;25(4):625-638" in r.text
 
 
+CTCAE_BASE = {k: v for k, v in CRS_BASE.items() if k not in ("tocilizumab", "antipyretic")}
+
+
+@pytest.mark.parametrize(
+    ("changes", "grade", "quote"),
+    [
+        # v5.0 "Hypotension managed with one pressor; hypoxia requiring ≥ 40% O2" (grade 3)
+        pytest.param(
+            {"scale": "ctcae_v5.0", "o2_device": "facemask", "fio2_pct": "40"},
+            "Grade 3",
+            "hypoxia requiring ≥ 40% O2",
+            id="v5-fio2-40",
+        ),
+        pytest.param(
+            {"scale": "ctcae_v5.0", "o2_device": "facemask", "fio2_pct": ""},
+            "Not gradable (2–3)",
+            "FiO2",
+            id="v5-fio2-missing",
+        ),
+        # v6.0 "hypoxia requiring low-flow nasal cannula or blow-by" (grade 2), no fever gate
+        pytest.param(
+            {"scale": "ctcae_v6.0", "o2_device": "blow_by"},
+            "Grade 2",
+            "hypoxia requiring low-flow nasal cannula or blow-by",
+            id="v6-blow-by",
+        ),
+        pytest.param(
+            {"scale": "ctcae_v6.0", "hypotension": "yes"},
+            "Grade 2",
+            "Hypotension responding to fluids",
+            id="v6-fluids",
+        ),
+    ],
+)
+def test_crs_calculator_ctcae_scales(
+    client: TestClient, changes: dict[str, str], grade: str, quote: str
+) -> None:
+    r = client.post("/calculators/crs", data={**CTCAE_BASE, "fio2_pct": "21", **changes})
+    assert r.status_code == 200
+    assert grade in r.text
+    assert quote in r.text
+    assert "Common Terminology Criteria for Adverse Events" in r.text
+
+
+def test_crs_calculator_refuses_an_unknown_scale(client: TestClient) -> None:
+    r = client.post("/calculators/crs", data={**CRS_BASE, "scale": "ctcae_v9"})
+    assert r.status_code == 400
+    assert "is not one of the choices" in r.text
+
+
 def test_crs_waiver_cites_its_criterion(client: TestClient) -> None:
     r = client.post(
         "/calculators/crs", data={**CRS_BASE, "tocilizumab": "yes", "hypotension": "yes"}
@@ -517,12 +570,16 @@ def test_crs_calculator_reports_bad_input_by_field(client: TestClient) -> None:
 
 
 def _ice(points: int) -> dict[str, str]:
+    """ICE done with every item answered: the first ``points`` scored, the rest not."""
     from cartcohort.web.calculators import ICE_ITEMS
 
-    return {name: "on" for name, _, _ in ICE_ITEMS[:points]}
+    items = {name: ("yes" if i < points else "no") for i, (name, _, _) in enumerate(ICE_ITEMS)}
+    return {"ice_assessed": "yes", **items}
 
 
 ICANS_BASE = {
+    "age_years": "40",
+    "developmental_delay": "no",
     "consciousness": "alert",
     "seizure": "none",
     "motor_weakness": "none",
@@ -553,6 +610,19 @@ ICANS_BASE = {
         pytest.param(
             {"age_years": "8", "capd_score": "12"}, "Grade 3", "the CAPD score", id="child-capd"
         ),
+        # "older patients with baseline developmental delays": CAPD at 40 years.
+        pytest.param(
+            {"developmental_delay": "yes", "capd_score": "12"},
+            "Grade 3",
+            "the CAPD score",
+            id="delay-capd",
+        ),
+        pytest.param(
+            {**_ice(10), "developmental_delay": ""},
+            "Not gradable (0–3)",
+            "Developmental delay (CAPD at any age)",
+            id="delay-unanswered",
+        ),
     ],
 )
 def test_icans_calculator(
@@ -562,6 +632,43 @@ def test_icans_calculator(
     assert r.status_code == 200
     assert grade in r.text
     assert decided in r.text
+
+
+@pytest.mark.parametrize(
+    ("form", "grade", "quote"),
+    [
+        # "ICE score 3 - 6" (grade 2); the seizure is not a CTCAE v6.0 domain.
+        pytest.param(
+            {**_ice(5), "seizure": "prolonged_or_repetitive"},
+            "Grade 2",
+            "ICE score 3 - 6",
+            id="v6-ice-5-seizure-not-read",
+        ),
+        # "CAPD score 1 - 8 AND awakens to voice" (grade 2)
+        pytest.param(
+            {"age_years": "6", "capd_score": "5", "consciousness": "awakens_to_voice"},
+            "Grade 2",
+            "CAPD score 1 - 8 AND awakens to voice",
+            id="v6-capd-voice",
+        ),
+        # CAPD >= 9 while alert: a combination the text does not name -> a range.
+        pytest.param(
+            {"age_years": "6", "capd_score": "12"},
+            "Not gradable (1–3)",
+            "ctcae60-icans-capd-unnamed",
+            id="v6-capd-unnamed",
+        ),
+    ],
+)
+def test_icans_calculator_ctcae_v6(
+    client: TestClient, form: dict[str, str], grade: str, quote: str
+) -> None:
+    r = client.post("/calculators/icans", data={**ICANS_BASE, **form, "scale": "ctcae_v6.0"})
+    assert r.status_code == 200
+    assert grade in r.text
+    assert quote in r.text or grade.startswith("Not gradable")
+    assert "CTCAE v6.0 ICANS grade" in r.text
+    assert "Seizure grade" not in r.text
 
 
 def test_easix_and_m_easix(client: TestClient) -> None:

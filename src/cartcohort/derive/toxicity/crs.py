@@ -29,6 +29,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal
 
 import numpy as np
@@ -37,20 +38,26 @@ import pandas as pd
 from pandas.api.extensions import ExtensionArray
 
 from cartcohort._pandas import category_codes
-from cartcohort.derive.toxicity.criteria import Scale, astct_crs, legacy_crs
+from cartcohort.derive.toxicity.criteria import Scale, astct_crs, ctcae_crs, legacy_crs
 from cartcohort.errors import DerivationError, DerivationWarning
 from cartcohort.model.standard import CORTICOSTEROIDS_REASON, O2_DEVICE, O2_REASON
 
 Arr = npt.NDArray[Any]
 
-CrsSystem = Literal["astct", "lee2014", "penn", "mskcc", "cartox", "ctcae_v4.03"]
+CrsSystem = Literal[
+    "astct", "lee2014", "penn", "mskcc", "cartox", "ctcae_v4.03", "ctcae_v5.0", "ctcae_v6.0"
+]
 FeverWaiver = Literal["within_episode", "after_treatment", "after_crs_onset_and_treatment"]
 WaiverStart = Literal["same_day", "next_day"]
 VasopressinAlone = Literal["one_vasopressor", "not_a_vasopressor"]
 MissingTreatment = Literal["unknown", "not_given"]
 
 #: Every CRS scale by its ``system=`` key.
-CRS_SCALES: Mapping[str, Scale] = {"astct": astct_crs.SCALE, **legacy_crs.SCALES}
+CRS_SCALES: Mapping[str, Scale] = {
+    "astct": astct_crs.SCALE,
+    **legacy_crs.SCALES,
+    **ctcae_crs.SCALES,
+}
 #: Provenance string per scale, written into the ``system`` column.
 CRS_METHOD: Mapping[str, str] = {k: s.version for k, s in CRS_SCALES.items()}
 
@@ -975,12 +982,31 @@ def _ctcae403(obs: _Obs) -> tuple[_Component, ...]:
     )
 
 
+def _ctcae_newer(obs: _Obs, oxygen: ctcae_crs.OxygenRule) -> tuple[_Component, ...]:
+    """CTCAE v5.0 / v6.0 (criteria.ctcae_crs): fever 1; fluids 2, one pressor 3, more 4."""
+    n_lo, n_hi, hy_t, hy_f = _pressor_count(obs)
+    many = ctcae_crs.MULTIPLE_PRESSORS_GRADE
+    hyp = _C(
+        np.select([n_lo >= 2, n_lo == 1], [many, 3], default=np.where(hy_t, 2, 0)),
+        np.select([n_hi >= 2, n_hi == 1], [many, 3], default=np.where(hy_f, 0, 2)),
+    )
+    comps = [
+        _fever_symptoms(obs, symptoms=False).named("fever"),
+        hyp.named("hypotension"),
+        (_fio2_oxygen(obs) if oxygen == "fio2" else _astct_hypoxia(obs)).named("hypoxia"),
+    ]
+    if obs.has("crs_life_threatening"):
+        comps.append(_flag(obs, "crs_life_threatening", 4).named("life_threatening"))
+    return tuple(comps)
+
+
 _LEGACY: dict[str, Callable[[_Obs], tuple[_Component, ...]]] = {
     "lee2014": _lee,
     "penn": _penn,
     "mskcc": _mskcc,
     "cartox": _cartox,
     "ctcae_v4.03": _ctcae403,
+    **{key: partial(_ctcae_newer, oxygen=rule) for key, rule in ctcae_crs.OXYGEN_RULE.items()},
 }
 
 
@@ -1068,7 +1094,7 @@ def grade_crs(
         no observation that day.
     system
         ``"astct"`` (ASTCT 2019, default), ``"lee2014"``, ``"penn"``, ``"mskcc"``,
-        ``"cartox"`` or ``"ctcae_v4.03"``.
+        ``"cartox"``, ``"ctcae_v4.03"``, ``"ctcae_v5.0"`` or ``"ctcae_v6.0"``.
     fever_waiver
         ASTCT only. ``"within_episode"`` (default, the literal reading of Lee 2019:
         "In patients who have CRS then receive antipyretic or anticytokine therapy

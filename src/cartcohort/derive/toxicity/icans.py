@@ -1,4 +1,4 @@
-"""Daily ICANS grading (ASTCT 2019) with ICE for adults and CAPD for children.
+"""Daily ICANS grading (ASTCT 2019; CTCAE v6.0) with ICE for adults and CAPD for children.
 
 Each domain -- ICE (or CAPD), level of consciousness, seizure, motor findings,
 raised ICP / cerebral oedema -- is an interval of grades given what was
@@ -16,7 +16,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from cartcohort.derive.toxicity.criteria import astct_icans
+from cartcohort.derive.toxicity.criteria import Scale, astct_icans, ctcae_icans
 from cartcohort.derive.toxicity.crs import (
     _C,
     Arr,
@@ -37,10 +37,12 @@ from cartcohort.derive.toxicity.crs import (
 from cartcohort.errors import DerivationError
 from cartcohort.model.standard import CEREBRAL_EDEMA, CONSCIOUSNESS, MOTOR_WEAKNESS, SEIZURE
 
-IcansSystem = Literal["astct"]
+IcansSystem = Literal["astct", "ctcae_v6.0"]
 
+#: Every ICANS scale by its ``system=`` key.
+ICANS_SCALES: Mapping[str, Scale] = {"astct": astct_icans.SCALE, "ctcae_v6.0": ctcae_icans.SCALE}
 #: Provenance string per ICANS system.
-ICANS_METHOD: Mapping[str, str] = {"astct": astct_icans.VERSION}
+ICANS_METHOD: Mapping[str, str] = {k: v.version for k, v in ICANS_SCALES.items()}
 
 _ICANS_CAUSES = frozenset(
     {"icans", "immune effector cell-associated neurotoxicity syndrome", "neurotoxicity"}
@@ -106,12 +108,57 @@ def _ages(
     return np.full(keys.n, np.nan), False
 
 
+def _delays(
+    frame: pd.DataFrame,
+    keys: _Keys,
+    developmental_delay: Mapping[Hashable, bool | None] | pd.Series | None,
+) -> tuple[Arr, Arr]:
+    """``(delayed, unknown)`` per sorted row; both False when no delay information is given."""
+    if developmental_delay is not None:
+        series = (
+            developmental_delay
+            if isinstance(developmental_delay, pd.Series)
+            else pd.Series(dict(developmental_delay), dtype=object)
+        )
+        try:
+            flags = series.astype("boolean").reindex(keys.uniques)
+        except (TypeError, ValueError) as exc:
+            msg = "`developmental_delay` must map patient_id to True, False or missing."
+            raise DerivationError(msg) from exc
+        true = flags.fillna(value=False).to_numpy(dtype=bool)
+        na = flags.isna().to_numpy()
+        return true[keys.codes], na[keys.codes]
+    if "developmental_delay" in frame.columns:
+        return _Obs(frame, keys).bool3("developmental_delay")
+    return np.zeros(keys.n, bool), np.zeros(keys.n, bool)
+
+
+def _instrument(
+    ages: Arr, *, age_given: bool, delays: tuple[Arr, Arr], capd_age_below: float
+) -> tuple[Arr, Arr, Arr]:
+    """``(child, unknown, adult)`` per row: CAPD, either instrument, or ICE."""
+    n = ages.shape[0]
+    if age_given:
+        child = ages < capd_age_below
+        unknown = np.isnan(ages)
+    else:  # no age information: the ICE (adult) instrument is used for everyone
+        child = np.zeros(n, bool)
+        unknown = np.zeros(n, bool)
+    # Developmental delay routes an older patient to CAPD; a delay not known for a patient
+    # who is not a child by age leaves the instrument unknown (ICE or CAPD).
+    delayed, delay_unknown = delays
+    child = child | delayed
+    unknown = ~child & (unknown | delay_unknown)
+    return child, unknown, ~child & ~unknown
+
+
 def _grade_astct_icans(
     obs: _Obs,
     keys: _Keys,
     ages: Arr,
     *,
     age_given: bool,
+    delays: tuple[Arr, Arr],
     capd_age_below: float,
     missing_as_none: Sequence[str],
 ) -> _Graded:
@@ -128,13 +175,9 @@ def _grade_astct_icans(
     ).named("consciousness")
     ice = _ice(obs, unarousable, cons_na)
     capd = _capd(obs, unarousable, cons_na)
-    if age_given:
-        child = ages < capd_age_below
-        unknown = np.isnan(ages)
-    else:  # no age information: the ICE (adult) instrument is used for everyone
-        child = np.zeros(n, bool)
-        unknown = np.zeros(n, bool)
-    adult = ~child & ~unknown
+    child, unknown, adult = _instrument(
+        ages, age_given=age_given, delays=delays, capd_age_below=capd_age_below
+    )
     zero = _i8(0, n)
     ice_c = _Component(
         "ice",
@@ -194,6 +237,104 @@ def _grade_astct_icans(
     return _Graded(lo, hi, comps, columns)
 
 
+def _grade_ctcae6_icans(
+    obs: _Obs,
+    keys: _Keys,
+    ages: Arr,
+    *,
+    age_given: bool,
+    delays: tuple[Arr, Arr],
+    capd_age_below: float,
+) -> _Graded:
+    """CTCAE v6.0 ICANS (criteria.ctcae_icans): ICE bands; CAPD with consciousness."""
+    n = keys.n
+    cons = obs.codes("consciousness", CONSCIOUSNESS)
+    cons_na = cons < 0
+    unarousable = cons == _UNAROUSABLE
+    # Adults: ICE band; unarousable "3 or 4"; ICE missing -> up to 3 (4 if possibly unarousable).
+    s = obs.num("ice_score")
+    band = np.select(
+        [(s >= a) & (s <= b) for a, b, _ in ctcae_icans.ICE_BANDS],
+        [g for _, _, g in ctcae_icans.ICE_BANDS],
+        default=0,
+    )
+    s_na = np.isnan(s)
+    u_lo, u_hi = ctcae_icans.UNAROUSABLE_ADULT
+    ice_lo = np.where(unarousable, u_lo, np.where(s_na, 0, band))
+    # An ICE of 0 with consciousness not recorded may be an unarousable patient ("3 or 4").
+    maybe_unarousable = cons_na & (s_na | (s == 0))
+    ice_hi = np.where(unarousable | maybe_unarousable, u_hi, np.where(s_na, 3, band))
+    # Children: the (CAPD band, consciousness) table; a missing input -> union over it.
+    c = obs.num("capd_score")
+    c_band = np.select([c >= 9, c >= 1, c >= 0], [2, 1, 0], default=-1)
+    table_lo = np.zeros((len(ctcae_icans.CAPD_BANDS), len(CONSCIOUSNESS)), np.int8)
+    table_hi = np.zeros_like(table_lo)
+    for (b, level), (lo_, hi_) in ctcae_icans.CAPD_TABLE.items():
+        table_lo[ctcae_icans.CAPD_BANDS.index(b), CONSCIOUSNESS.index(level)] = lo_
+        table_hi[ctcae_icans.CAPD_BANDS.index(b), CONSCIOUSNESS.index(level)] = hi_
+    lo_by_cons = table_lo.min(axis=0)  # CAPD missing
+    hi_by_cons = table_hi.max(axis=0)
+    lo_by_band = table_lo.min(axis=1)  # consciousness missing
+    hi_by_band = table_hi.max(axis=1)
+    bi, ci = np.maximum(c_band, 0), np.maximum(cons, 0)
+    b_na = c_band < 0
+    capd_lo = np.select(
+        [b_na & cons_na, b_na, cons_na],
+        [0, lo_by_cons[ci], lo_by_band[bi]],
+        default=table_lo[bi, ci],
+    )
+    capd_hi = np.select(
+        [b_na & cons_na, b_na, cons_na],
+        [table_hi.max(), hi_by_cons[ci], hi_by_band[bi]],
+        default=table_hi[bi, ci],
+    )
+    child, unknown, adult = _instrument(
+        ages, age_given=age_given, delays=delays, capd_age_below=capd_age_below
+    )
+    zero = _i8(0, n)
+    ice_c = _Component(
+        "ice",
+        np.where(adult, ice_lo, np.where(unknown, np.minimum(ice_lo, capd_lo), zero)).astype(
+            np.int8
+        ),
+        np.where(adult, ice_hi, np.where(unknown, np.maximum(ice_hi, capd_hi), zero)).astype(
+            np.int8
+        ),
+    )
+    capd_c = _Component(
+        "capd",
+        np.where(child, capd_lo, zero).astype(np.int8),
+        np.where(child, capd_hi, zero).astype(np.int8),
+    )
+    comps = [ice_c, capd_c]
+    if obs.has("icans_symptom_grade"):
+        g = obs.num("icans_symptom_grade")
+        bad = ~np.isnan(g) & ~np.isin(g, [0, 1, 2, 3, 4])
+        if bad.any():
+            msg = "column `icans_symptom_grade` must hold whole grades 0-4."
+            raise DerivationError(msg)
+        g_na = np.isnan(g)
+        gi = np.where(g_na, 0, g).astype(np.int8)
+        comps.append(_Component("symptoms", gi, np.where(g_na, 4, gi).astype(np.int8)))
+    lo = _i8(0, n)
+    hi = _i8(0, n)
+    for comp in comps:
+        lo = np.maximum(lo, comp.lo)
+        hi = np.maximum(hi, comp.hi)
+    assessment = pd.Categorical.from_codes(
+        np.where(unknown, -1, np.where(child, 1, 0)).astype(np.int8), categories=["ice", "capd"]
+    )
+    columns: dict[str, Any] = {
+        "assessment": assessment,
+        "ice_grade": _int_array(ice_c.lo, ~(ice_c.known & (adult | unknown))),
+        "capd_grade": _int_array(capd_c.lo, ~(capd_c.known & child)),
+        "age_known": _bool_array(~unknown, np.zeros(n, bool)),
+    }
+    if obs.has("icans_symptom_grade"):
+        columns["symptom_grade"] = comps[-1].grade()
+    return _Graded(lo, hi, tuple(comps), columns)
+
+
 def grade_icans(
     observations: pd.DataFrame,
     *,
@@ -202,6 +343,7 @@ def grade_icans(
     age_years: Mapping[Hashable, float] | pd.Series | None = None,
     capd_age_below: float = astct_icans.CAPD_AGE_BELOW_DEFAULT,
     missing_as_none: Sequence[str] = (),
+    developmental_delay: Mapping[Hashable, bool | None] | pd.Series | None = None,
 ) -> pd.DataFrame:
     """Grade ICANS for every patient-day (ASTCT 2019).
 
@@ -214,7 +356,11 @@ def grade_icans(
         vocabularies) and optionally ``age_years``. Absent columns are missing
         on every row.
     system
-        ``"astct"`` (the only ICANS system implemented).
+        ``"astct"`` (ASTCT 2019, default) or ``"ctcae_v6.0"`` (NCI CTCAE v6.0 "Immune
+        effector cell-associated neurotoxicity syndrome": ICE bands for adults, CAPD *and*
+        consciousness for children, no seizure/motor/oedema domains; the optional column
+        ``icans_symptom_grade`` carries the clinician's grade by the symptom/ADL wording;
+        see :mod:`cartcohort.derive.toxicity.criteria.ctcae_icans`).
     events
         Optional ``events`` table; ``event == "death"`` with cause ICANS
         (case-insensitive, ``cause`` or ``detail`` column) gives grade 5.
@@ -230,6 +376,14 @@ def grade_icans(
         Columns among ``seizure``, ``motor_weakness``, ``cerebral_edema`` whose
         missing values mean "not present" (charts that record positives only).
         Default: none -- a missing domain is unknown.
+    developmental_delay
+        Baseline developmental delay per patient (the patients table's
+        ``developmental_delay``; a mapping or a Series indexed by ``patient_id``). A
+        delayed patient is graded with CAPD at any age ("older patients with baseline
+        developmental delays", ASTCT 2019); a patient whose flag is missing and who is not
+        a child by age is graded with the range of both instruments. When omitted, a
+        ``developmental_delay`` column of ``observations`` is used if present; otherwise
+        no patient is delayed.
 
     Returns
     -------
@@ -285,14 +439,21 @@ def grade_icans(
     )
     obs = _Obs(frame, keys)
     ages, age_given = _ages(frame, keys, age_years)
-    graded = _grade_astct_icans(
-        obs,
-        keys,
-        ages,
-        age_given=age_given,
-        capd_age_below=capd_age_below,
-        missing_as_none=tuple(missing_as_none),
-    )
+    delays = _delays(frame, keys, developmental_delay)
+    if system == "ctcae_v6.0":
+        graded = _grade_ctcae6_icans(
+            obs, keys, ages, age_given=age_given, delays=delays, capd_age_below=capd_age_below
+        )
+    else:
+        graded = _grade_astct_icans(
+            obs,
+            keys,
+            ages,
+            age_given=age_given,
+            delays=delays,
+            capd_age_below=capd_age_below,
+            missing_as_none=tuple(missing_as_none),
+        )
     return _assemble(keys, graded, death, ICANS_METHOD[system])
 
 
@@ -313,7 +474,9 @@ def summarize_icans(grades: pd.DataFrame) -> pd.DataFrame:
 
     Notes
     -----
-    Max grade, onset and duration follow :func:`~cartcohort.summarize_crs`.
+    Max grade, onset and duration follow :func:`~cartcohort.summarize_crs`. CTCAE v6.0
+    grades have no seizure domain: ``any_seizure`` is missing, and ``severe_neurotoxicity``
+    is True only from a grade >= 3.
     ``severe_neurotoxicity`` = a seizure of any grade or a maximum grade >= 3.
     The definition is quoted from this project's seed papers ("Severe
     neurotoxic effects were defined as a seizure of any grade or a toxic effect
@@ -323,10 +486,14 @@ def summarize_icans(grades: pd.DataFrame) -> pd.DataFrame:
     no day can reach grade 3, and missing otherwise.
     """
     out = _episode_summary(grades)
-    if "seizure_grade" not in grades.columns:
+    if "seizure_grade" in grades.columns:
+        sz = grades["seizure_grade"]
+    elif (grades["system"].astype(str) == ctcae_icans.VERSION).all():
+        # CTCAE v6.0 has no seizure domain: whether there was a seizure is not known.
+        sz = pd.Series(pd.NA, index=grades.index, dtype="Int64")
+    else:
         msg = "`grades` must come from grade_icans (no `seizure_grade` column)."
         raise DerivationError(msg)
-    sz = grades["seizure_grade"]
     df = pd.DataFrame(
         {
             "patient_id": grades["patient_id"].to_numpy(),
@@ -347,4 +514,4 @@ def summarize_icans(grades: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-__all__ = ["ICANS_METHOD", "IcansSystem", "grade_icans", "summarize_icans"]
+__all__ = ["ICANS_METHOD", "ICANS_SCALES", "IcansSystem", "grade_icans", "summarize_icans"]

@@ -57,6 +57,19 @@ DERIVATION_TEXT: dict[str, dict[str, str]] = {
     "crs_system": {
         "astct": "CRS grades derived from daily observations follow the ASTCT 2019 consensus "
         "(Lee et al., Biol Blood Marrow Transplant 2019).",
+        "ctcae_v5.0": "CRS grades derived from daily observations follow NCI CTCAE v5.0 "
+        "'Cytokine release syndrome' (no fever gate; two or more pressors and mechanical "
+        "ventilation read as grade 4).",
+        "ctcae_v6.0": "CRS grades derived from daily observations follow NCI CTCAE v6.0 "
+        "'Cytokine release syndrome' (oxygen by the ASTCT devices; no fever gate; two or more "
+        "pressors and positive pressure read as grade 4).",
+    },
+    "icans_system": {
+        "astct": "ICANS grades derived from daily observations follow the ASTCT 2019 consensus "
+        "(ICE for adults, CAPD for children and patients with developmental delay).",
+        "ctcae_v6.0": "ICANS grades derived from daily observations follow NCI CTCAE v6.0 "
+        "'Immune effector cell-associated neurotoxicity syndrome' (ICE bands; CAPD with the "
+        "level of consciousness for children).",
     },
     "efs_nonresponse": {
         "day0": "Primary non-response counted as an event-free-survival event at day 0.",

@@ -192,6 +192,21 @@ CRITERIA: tuple[Criterion, ...] = (
         status="interpretation",
     ),
     Criterion(
+        id="astct-icans-developmental-delay",
+        grade=None,
+        component="capd",
+        rule=(
+            "developmental_delay=True (patient-level) -> CAPD at any age; a delay flag given "
+            "but missing for a patient aged >= capd_age_below -> ICE or CAPD (range of both)"
+        ),
+        quote=(
+            "the ICE assessment is not suitable for children younger than 12. For these "
+            "patients (and older patients with baseline developmental delays), ICANS can be "
+            "assessed using the Cornell Assessment of Pediatric Delirium (CAPD)."
+        ),
+        source=_MD,
+    ),
+    Criterion(
         id="astct-icans-grade5",
         grade=5,
         component="death",
@@ -234,12 +249,15 @@ SCALE = Scale(
         "motor_weakness",
         "cerebral_edema",
     ),
-    optional_inputs=("capd_score", "age_years"),
+    optional_inputs=("capd_score", "age_years", "developmental_delay"),
     criteria=CRITERIA,
     notes=(
         "Tremor and myoclonus are not inputs (they do not influence ICANS grade).",
         "CAPD age boundary is the setting capd_age_below (ASTCT '<12' default; NCIt "
         "'12 and under' = 13).",
+        "Older patients with baseline developmental delay are graded with CAPD "
+        "(patient-level developmental_delay; the consensus says CAPD 'can' be used, the flag "
+        "is the user's choice).",
     ),
 )
 

@@ -12,10 +12,12 @@ Sources
   commit 6eb5125a, 2026-07-14). The NCI documents themselves (CTCAE v4.03, 14 June 2010;
   CTCAE v5.0, 27 November 2017) were not read here, so these criteria have status
   ``"secondary"``.
-* Fever and febrile neutropenia: the wording was read in a verbatim transcription of the
-  official NCI CTCAE **v6.0** spreadsheet and, for fever, in an unversioned CTCAE table
-  (themelanomanurse.org/fever). That the v4.03/v5.0 wording is the same is our
-  understanding but was not confirmed in a versioned source: status ``"unconfirmed"``.
+* Fever and febrile neutropenia: the wording is the same in v4.03, v5.0 and v6.0, read in
+  verbatim transcriptions of the NCI spreadsheets of each version (v4.03 and v6.0:
+  github.com/uscnewplatform/irccs-docker ``importCtcae/v4/ctcae-v4-bundle.json``, commit
+  0086ade8, and ``importCtcae/v6/ctcae-v6-bundle.json``, commit 8af5e85e; v5.0: the R data
+  ``data/ctcae5.rda`` of github.com/ajbarrows/tcoRs, commit 14643bed). Status
+  ``"secondary"``.
 
 In CTCAE a semicolon separates alternatives ("or"); ``<LLN - 75.0`` means "below the lower
 limit of normal and at least 75.0"; ``>3.0 - 5.0 x ULN`` means "above 3.0 x ULN and at most
@@ -41,9 +43,10 @@ SOURCE_LABS = (
     "data-raw/adlb_grading/ncictcaev{f}.json (commit 6eb5125a); NCI PDF not read"
 )
 SOURCE_CLINICAL = (
-    "NCI CTCAE v6.0 spreadsheet wording (verbatim transcription, GitHub) and an unversioned "
-    "CTCAE fever table (themelanomanurse.org/fever); v4.03/v5.0 wording assumed identical, "
-    "not confirmed"
+    "NCI CTCAE v4.03, v5.0 and v6.0 spreadsheets (identical wording), transcribed verbatim in "
+    "github.com/uscnewplatform/irccs-docker importCtcae/v4/ctcae-v4-bundle.json (commit "
+    "0086ade8) and importCtcae/v6/ctcae-v6-bundle.json (commit 8af5e85e), and "
+    "github.com/ajbarrows/tcoRs data/ctcae5.rda (commit 14643bed); NCI documents not read"
 )
 
 
@@ -631,7 +634,7 @@ class ClinicalTerm:
     category: str
     grade_text: Mapping[int, str]
     notes: tuple[str, ...]
-    status: Status = "unconfirmed"
+    status: Status = "secondary"
     source: str = SOURCE_CLINICAL
 
 

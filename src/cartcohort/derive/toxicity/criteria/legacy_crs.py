@@ -1,10 +1,10 @@
 """CRS scales that predate ASTCT 2019, for re-grading legacy cohorts.
 
 Lee 2014 ("2014 NCI consensus"), Penn (Porter 2018), MSKCC (Park 2018), CARTOX
-(Neelapu 2018) and CTCAE v4.03 (as tabulated for blinatumomab). Quotes are from
-verbatim reproductions of the scales in review tables; the primary papers were
-not read here (status ``"secondary"``). CTCAE v5.0 CRS is **not** implemented:
-its wording could not be confirmed against any source.
+(Neelapu 2018) and CTCAE v4.03. Quotes are from verbatim reproductions of the
+scales in review tables and, for CTCAE v4.03, from a verbatim transcription of the
+NCI v4.03 spreadsheet; the primary documents were not read here (status
+``"secondary"``). CTCAE v5.0 and v6.0 CRS are in :mod:`.ctcae_crs`.
 
 Inputs outside the data standard are *extra observation columns* a scale needs
 (:data:`EXTRA_COLUMNS`). When one is absent, the grades it could change are not
@@ -51,6 +51,11 @@ _T2 = (
 _ASH = "Blood review Table 2 'Grading schemes for CRS', ashpublications.net/view-large/6500909"
 _PENN = "Blood review Table 4 (UPenn criteria), ashpublications.net/view-large/6544574"
 _JHO = "J Hematol Oncol 2018 s13045-018-0653-x Table 1 (Penn, CTCAE v4.0, Lee, MDACC)"
+_NCI403 = (
+    "NCI CTCAE v4.03 spreadsheet ('CTCAE_4.03_2010-06-14.xlsx') as transcribed verbatim in "
+    "github.com/uscnewplatform/irccs-docker importCtcae/v4/ctcae-v4-bundle.json "
+    "(commit 0086ade8), term 'Cytokine release syndrome' (MedDRA 10052015)"
+)
 
 _DEATH = "Grade 5: Death"
 
@@ -434,7 +439,19 @@ CTCAE_V403 = Scale(
             component="fever",
             rule="temp_c >= 38.0 or crs_symptoms -> 1",
             quote="Mild reaction; infusion interruption not indicated; intervention not indicated",
-            source=_JHO + "; " + _ASH,
+            source=_NCI403 + "; also " + _JHO,
+        ),
+        Criterion(
+            id="ctcae403-fever",
+            grade=1,
+            component="fever",
+            rule="fever (temp_c >= 38.0) alone is read as a 'mild reaction' -> 1",
+            quote=(
+                "A disorder characterized by nausea, headache, tachycardia, hypotension, rash, "
+                "and shortness of breath; it is caused by the release of cytokines from the cells."
+            ),
+            source=_NCI403 + " (definition; v4.03 grade 1 does not mention fever)",
+            status="interpretation",
         ),
         Criterion(
             id="ctcae403-2",
@@ -442,11 +459,11 @@ CTCAE_V403 = Scale(
             component="hypotension",
             rule="hypotension treated with fluids only (no pressor) -> 2",
             quote=(
-                "Infusion interruption indicated but responds promptly to symptomatic "
-                "treatment (eg, antihistamines, NSAIDS, narcotics, IV fluids); prophylactic "
-                "medications indicated for <=24 h"
+                "Therapy or infusion interruption indicated but responds promptly to symptomatic "
+                "treatment (e.g., antihistamines, NSAIDS, narcotics, IV fluids); prophylactic "
+                "medications indicated for <=24 hrs"
             ),
-            source=_ASH,
+            source=_NCI403,
             status="interpretation",
         ),
         Criterion(
@@ -455,20 +472,32 @@ CTCAE_V403 = Scale(
             component="course",
             rule="ctcae_prolonged True -> 3 (read only on days with a reaction)",
             quote=(
-                "Prolonged (eg, not rapidly responsive to symptomatic medications and/or brief "
+                "Prolonged (e.g., not rapidly responsive to symptomatic medication and/or brief "
                 "interruption of infusion); recurrence of symptoms following initial "
-                "improvement; hospitalization indicated for clinical sequelae (eg, renal "
+                "improvement; hospitalization indicated for clinical sequelae (e.g., renal "
                 "impairment, pulmonary infiltrates)"
             ),
-            source=_ASH,
+            source=_NCI403,
         ),
         Criterion(
             id="ctcae403-4",
             grade=4,
             component="hypotension/hypoxia",
             rule="any pressor (vasopressin counts) or mechanical_ventilation -> 4",
-            quote="Life-threatening consequences; pressor or ventilator support indicated",
-            source=_ASH,
+            quote="Life-threatening consequences; pressor or ventilatory support indicated",
+            source=_NCI403,
+        ),
+        Criterion(
+            id="ctcae403-ventilatory",
+            grade=4,
+            component="ventilation",
+            rule=(
+                "'ventilatory support' = mechanical_ventilation only; CPAP/BiPAP (non-invasive "
+                "ventilation) are not counted"
+            ),
+            quote="pressor or ventilatory support indicated",
+            source=_NCI403 + " -- the text does not say whether non-invasive support counts",
+            status="interpretation",
         ),
         Criterion(
             id="ctcae403-5",
@@ -476,12 +505,14 @@ CTCAE_V403 = Scale(
             component="death",
             rule="death from CRS",
             quote=_DEATH,
-            source=_ASH,
+            source=_NCI403,
         ),
     ),
     notes=(
-        "CTCAE v5.0 CRS is not implemented: its wording could not be confirmed.",
-        "'Ventilator support' = mechanical_ventilation (CPAP/BiPAP not counted).",
+        "CTCAE v5.0 and v6.0 CRS are separate scales (criteria.ctcae_crs).",
+        "'Ventilatory support' = mechanical_ventilation (CPAP/BiPAP not counted): an "
+        "interpretation.",
+        "v4.03 grade 1 does not mention fever; fever alone graded 1 is an interpretation.",
     ),
 )
 
