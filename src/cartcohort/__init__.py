@@ -105,6 +105,9 @@ _EXPORTS: dict[str, str] = {
     "read_plate": "cartcohort.assay",
     "derive": "cartcohort.derive.dataset",
     "AnalysisDataset": "cartcohort.derive.dataset",
+    # haematotoxicity (ICAHT) and B-ALL relapse / B-cell aplasia rules
+    "grade_icaht": "cartcohort.derive.toxicity.icaht",
+    "IcahtResult": "cartcohort.derive.toxicity.icaht",
 }
 
 __all__ = sorted([*_EXPORTS, "__version__"])
@@ -208,6 +211,7 @@ if TYPE_CHECKING:  # let type checkers and IDEs see the real objects
         grade_lab_aes,
         worst_lab_aes,
     )
+    from cartcohort.derive.toxicity.icaht import IcahtResult, grade_icaht
     from cartcohort.ingest import read_mapping, read_source
     from cartcohort.model.cohort import Cohort
     from cartcohort.model.standard import STANDARD_VERSION, json_schema

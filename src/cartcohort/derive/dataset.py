@@ -33,6 +33,7 @@ from cartcohort.derive.response import derive_response
 from cartcohort.derive.risk_scores import easix, m_easix
 from cartcohort.derive.toxicity import grade_crs, grade_icans, summarize_crs, summarize_icans
 from cartcohort.derive.toxicity.crs import CrsSystem
+from cartcohort.derive.toxicity.icaht import ICAHT_COLUMNS, grade_icaht
 from cartcohort.model.cohort import Cohort
 
 T = TypeVar("T")
@@ -306,6 +307,25 @@ def _labs(cohort: Cohort, patients: pd.DataFrame, log: _Log) -> None:
             )
 
 
+def _icaht(cohort: Cohort, patients: pd.DataFrame, log: _Log) -> None:
+    """ICAHT grades and day counts (docs/methods/icaht.md) from daily ANC and platelets."""
+    labs = cohort.table("labs")
+    if not cohort.has("labs") or not labs["analyte"].isin(["anc", "platelets"]).any():
+        return
+    result = log.call(
+        lambda: grade_icaht(
+            labs,
+            events=cohort.tables.get("events"),
+            treatments=cohort.tables.get("treatments"),
+            patient_ids=patients["patient_id"].tolist(),
+        )
+    )
+    log.messages.extend(w for w in result.warnings if w not in log.messages)
+    table = result.table.set_index("patient_id")
+    for column in ICAHT_COLUMNS[1:-1]:
+        _combine(patients, column, table[column], method=result.method.description, log=log)
+
+
 #: Pre-lymphodepletion window for EASIX-pre and m-EASIX (days; the latest sample is used):
 #: lymphodepletion usually starts on day -5 to -3 (risk_scores.PUBLISHED_TIME_POINTS).
 PRE_LD_WINDOW = (-14, -5)
@@ -407,7 +427,8 @@ def derive(
     -----
     Order: product characteristics from the infusions table; CRS/ICANS grades and
     treatment flags from daily observations; severe CRS/neurotoxicity flags; cytokine
-    and lab peaks; CAR-T kinetics; tumour burden groups; response; endpoints. Each step
+    and lab peaks; ICAHT grades from daily ANC and platelets (:func:`grade_icaht`,
+    N-ICAHT table UNVERIFIED); CAR-T kinetics; tumour burden groups; response; endpoints. Each step
     runs only when its input tables exist; reported values always take precedence over
     derived ones (module docstring). Warnings raised by the derivations are collected in
     :attr:`AnalysisDataset.warnings` rather than emitted.
@@ -425,6 +446,7 @@ def derive(
     crs, icans = _toxicity(cohort, patients, crs_system, log)
     _flags(patients, log)
     _labs(cohort, patients, log)
+    _icaht(cohort, patients, log)
     _risk_scores(cohort, patients, log)
     nca = _kinetics(cohort, patients, log)
     patients = log.call(lambda: derive_burden(patients))
