@@ -39,7 +39,7 @@ EXPECTED = sorted(
         "grade_clinical_aes", "worst_lab_aes", "ae_grade_table", "easix", "simplified_easix",
         "m_easix",
         # haematotoxicity (ICAHT) and B-ALL relapse / B-cell aplasia rules
-        "grade_icaht", "IcahtResult",
+        "grade_icaht", "IcahtResult", "derive_bcell_aplasia", "BCellAplasiaResult",
         # assay quantification
         "fit_standard_curve", "quantify_qpcr", "quantify_immunoassay", "StandardCurveResult",
         "QuantificationResult", "read_plate",

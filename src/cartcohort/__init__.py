@@ -108,6 +108,8 @@ _EXPORTS: dict[str, str] = {
     # haematotoxicity (ICAHT) and B-ALL relapse / B-cell aplasia rules
     "grade_icaht": "cartcohort.derive.toxicity.icaht",
     "IcahtResult": "cartcohort.derive.toxicity.icaht",
+    "derive_bcell_aplasia": "cartcohort.derive.bcell_aplasia",
+    "BCellAplasiaResult": "cartcohort.derive.bcell_aplasia",
 }
 
 __all__ = sorted([*_EXPORTS, "__version__"])
@@ -178,6 +180,7 @@ if TYPE_CHECKING:  # let type checkers and IDEs see the real objects
         read_plate,
     )
     from cartcohort.demo import demo_path
+    from cartcohort.derive.bcell_aplasia import BCellAplasiaResult, derive_bcell_aplasia
     from cartcohort.derive.burden import derive_burden
     from cartcohort.derive.dataset import AnalysisDataset, derive
     from cartcohort.derive.dates import DAYS_PER_MONTH

@@ -25,6 +25,7 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
+from cartcohort.derive.bcell_aplasia import BCA_COLUMNS, derive_bcell_aplasia
 from cartcohort.derive.burden import derive_burden
 from cartcohort.derive.endpoints import EfsNonresponse, derive_endpoints_with_exclusions
 from cartcohort.derive.kinetics import KineticsResult, kinetics_nca
@@ -326,6 +327,19 @@ def _icaht(cohort: Cohort, patients: pd.DataFrame, log: _Log) -> None:
         _combine(patients, column, table[column], method=result.method.description, log=log)
 
 
+def _bcell_aplasia(cohort: Cohort, patients: pd.DataFrame, log: _Log) -> None:
+    """B-cell aplasia (docs/methods/b-cell-aplasia.md) from serial CD19+ % of lymphocytes."""
+    labs = cohort.table("labs")
+    if not cohort.has("labs") or not (labs["analyte"] == "cd19_pct").any():
+        return
+    result = log.call(
+        lambda: derive_bcell_aplasia(labs, patient_ids=patients["patient_id"].tolist())
+    )
+    table = result.table.set_index("patient_id")
+    for column in BCA_COLUMNS[1:-1]:
+        _combine(patients, column, table[column], method=result.method.description, log=log)
+
+
 #: Pre-lymphodepletion window for EASIX-pre and m-EASIX (days; the latest sample is used):
 #: lymphodepletion usually starts on day -5 to -3 (risk_scores.PUBLISHED_TIME_POINTS).
 PRE_LD_WINDOW = (-14, -5)
@@ -428,10 +442,12 @@ def derive(
     Order: product characteristics from the infusions table; CRS/ICANS grades and
     treatment flags from daily observations; severe CRS/neurotoxicity flags; cytokine
     and lab peaks; ICAHT grades from daily ANC and platelets (:func:`grade_icaht`,
-    N-ICAHT table UNVERIFIED); CAR-T kinetics; tumour burden groups; response; endpoints. Each step
-    runs only when its input tables exist; reported values always take precedence over
-    derived ones (module docstring). Warnings raised by the derivations are collected in
-    :attr:`AnalysisDataset.warnings` rather than emitted.
+    N-ICAHT table UNVERIFIED); B-cell aplasia from serial CD19+ % of lymphocytes
+    (:func:`derive_bcell_aplasia`, default definition); CAR-T kinetics; tumour burden
+    groups; response; endpoints. Each step runs only when its input tables exist;
+    reported values always take precedence over derived ones (module docstring).
+    Warnings raised by the derivations are collected in :attr:`AnalysisDataset.warnings`
+    rather than emitted.
 
     Examples
     --------
@@ -447,6 +463,7 @@ def derive(
     _flags(patients, log)
     _labs(cohort, patients, log)
     _icaht(cohort, patients, log)
+    _bcell_aplasia(cohort, patients, log)
     _risk_scores(cohort, patients, log)
     nca = _kinetics(cohort, patients, log)
     patients = log.call(lambda: derive_burden(patients))

@@ -16,8 +16,8 @@ Definitions (sources in ``docs/methods/tumour-burden-and-response.md``):
   blasts >= 25 %, BBMT 2010 ALL response table), ``ponte_di_legno_2022`` (Buchmann et al.,
   Blood 2022: MRD >= 25 %, or 5-25 % / 1-5 % with confirming tests) or ``threshold`` (a
   user-given percent).
-* **B-cell aplasia** is *not* derived: it needs serial peripheral-blood CD19+ B-cell
-  counts (cells/uL) or a reported aplasia flag, and data standard v1 has neither.
+* **B-cell aplasia** is derived separately, from serial peripheral-blood CD19+ counts
+  (:func:`cartcohort.derive.bcell_aplasia.derive_bcell_aplasia`).
 """
 
 from __future__ import annotations
@@ -359,8 +359,7 @@ def derive_response(
     Best of the marrow calls is CR > CRi > PR > NR (NE only if nothing else was
     called); ``response_day`` is the first assessment reaching that best level. Calls
     ``relapse`` are ignored for the best response. A reported ``best_response`` is used
-    as reported, whatever its day. B-cell aplasia is not derived (the standard lacks
-    peripheral CD19+ B-cell counts).
+    as reported, whatever its day. B-cell aplasia: see ``derive_bcell_aplasia``.
 
     Examples
     --------
