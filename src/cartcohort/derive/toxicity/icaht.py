@@ -45,7 +45,7 @@ Interpretations the sources leave open (status N; each is a setting):
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -395,6 +395,56 @@ def _recovery_day(above: BoolArray, below: BoolArray, recovery_days: int) -> int
     return None
 
 
+def grade_from_counts(
+    table: IcahtTable,
+    phase: Phase,
+    days_below: Mapping[float, int],
+    *,
+    tests_below: Mapping[float, int] | None = None,
+    min_tests: int = 1,
+) -> tuple[int, IcahtCriterion | None]:
+    """ICAHT grade of one phase from the days (and tests) below each threshold.
+
+    The one place where a table is applied: :func:`grade_icaht` counts days from daily
+    values, the bedside calculator takes the counts from a form.
+
+    Parameters
+    ----------
+    table
+        Grading table (:data:`N_ICAHT_TABLE`, :data:`T_ICAHT_TABLE` or a user table).
+    phase
+        ``"early"`` or ``"late"``.
+    days_below
+        Cumulative days below each of the phase's thresholds (keyed by threshold, 10^9/L).
+    tests_below
+        Measured values below each threshold (default: as many as the days).
+    min_tests
+        Tests needed for a criterion (late ICAHT: 2).
+
+    Returns
+    -------
+    tuple
+        The grade (0-4) and the criterion that decided it (``None`` for grade 0).
+
+    Raises
+    ------
+    DerivationError
+        When a threshold of the phase has no count.
+    """
+    grade, decided = 0, None
+    for crit in table.criteria:
+        if crit.phase != phase:
+            continue
+        if crit.threshold not in days_below:
+            msg = f"{table.name} {phase}: no count of days below {crit.threshold:g} x10^9/L."
+            raise DerivationError(msg)
+        n_days = int(days_below[crit.threshold])
+        n_tests = int((tests_below or days_below).get(crit.threshold, 0))
+        if n_days >= crit.min_days and n_tests >= min_tests and crit.grade > grade:
+            grade, decided = crit.grade, crit
+    return grade, decided
+
+
 def _grade(
     table: IcahtTable,
     phase: Phase,
@@ -403,22 +453,21 @@ def _grade(
     window: slice,
     recovery_days: int,
     min_tests: int,
-) -> tuple[object, dict[tuple[str, float], int]]:
+) -> tuple[object, dict[float, int]]:
     """Grade of one phase and the cumulative days below each threshold."""
-    days_below: dict[tuple[str, float], int] = {}
+    days_below: dict[float, int] = {}
+    tests_below: dict[float, int] = {}
     if not measured[window].any():  # values carried into the phase do not make it gradable
         return pd.NA, days_below
-    grade = 0
     for crit in table.criteria:
         if crit.phase != phase:
             continue
         below = crit.below(grid)
-        filled = fill_nonstable(below, recovery_days)
-        n_days = int(filled[window].sum())
-        days_below[(crit.comparison, crit.threshold)] = n_days
-        n_tests = int((below & measured)[window].sum())
-        if n_days >= crit.min_days and n_tests >= min_tests:
-            grade = max(grade, crit.grade)
+        days_below[crit.threshold] = int(fill_nonstable(below, recovery_days)[window].sum())
+        tests_below[crit.threshold] = int((below & measured)[window].sum())
+    grade, _ = grade_from_counts(
+        table, phase, days_below, tests_below=tests_below, min_tests=min_tests
+    )
     return grade, days_below
 
 
@@ -528,11 +577,11 @@ def _patient(
         "icaht_late_grade": n_late,
         "t_icaht_early_grade": t_early,
         "t_icaht_late_grade": t_late,
-        "anc_days_le500_d0_30": n_days.get(("<=", 0.5), pd.NA),
-        "anc_days_le100_d0_30": n_days.get(("<=", 0.1), pd.NA),
-        "plt_days_lt50_d0_30": t_days.get(("<", 50.0), pd.NA),
-        "plt_days_lt20_d0_30": t_days.get(("<", 20.0), pd.NA),
-        "plt_days_lt20_late": t_late_days.get(("<", 20.0), pd.NA),
+        "anc_days_le500_d0_30": n_days.get(0.5, pd.NA),
+        "anc_days_le100_d0_30": n_days.get(0.1, pd.NA),
+        "plt_days_lt50_d0_30": t_days.get(50.0, pd.NA),
+        "plt_days_lt20_d0_30": t_days.get(20.0, pd.NA),
+        "plt_days_lt20_late": t_late_days.get(20.0, pd.NA),
         "anc_recovery_day": anc_rec if anc_rec is not None else pd.NA,
         "plt_recovery_day": plt_rec if plt_rec is not None else pd.NA,
         "censor_day": int(cday) if not np.isnan(cday) else pd.NA,
@@ -753,5 +802,6 @@ __all__ = [
     "IcahtResult",
     "IcahtTable",
     "fill_nonstable",
+    "grade_from_counts",
     "grade_icaht",
 ]
