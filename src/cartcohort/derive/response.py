@@ -240,12 +240,14 @@ def _relapse_hits(
     """Marrow rows that are a relapse under ``rule`` (a ``relapse`` call and extramedullary
     disease count under every rule)."""
     called = (mf["response"] == "relapse").to_numpy(dtype=bool) | mf["emd"].to_numpy(dtype=bool)
-    blasts = mf["bm_blasts_pct"].to_numpy()
+    blasts = mf["bm_blasts_pct"].to_numpy(dtype=np.float64)
     if rule == "bbmt2010":
-        return called | (blasts >= BBMT2010_RELAPSE_BLASTS_PCT)
-    if rule == "threshold":
-        return called | (blasts >= relapse_blasts_pct)
-    return called | _pdl_relapse(mf)
+        hit = blasts >= BBMT2010_RELAPSE_BLASTS_PCT
+    elif rule == "threshold":
+        hit = blasts >= relapse_blasts_pct
+    else:
+        hit = _pdl_relapse(mf)
+    return np.asarray(called | hit, dtype=bool)
 
 
 def _marrow_relapse_days(

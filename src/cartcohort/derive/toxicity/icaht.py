@@ -287,9 +287,10 @@ def _labs_frame(labs: pd.DataFrame, analytes: Sequence[str]) -> pd.DataFrame:
     if (frame["day"] != np.round(frame["day"])).any():
         msg = "`labs.day` must hold whole days since infusion for ICAHT."
         raise DerivationError(msg)
-    for (name, unit), _ in frame.groupby(["analyte", "unit"], sort=True, dropna=False):
+    pairs = frame[["analyte", "unit"]].drop_duplicates().itertuples(index=False)
+    for name, unit in pairs:
         canonical = ANALYTE_BY_NAME[str(name)].unit
-        if pd.isna(unit) or normalise_unit(str(unit)) != normalise_unit(canonical):
+        if not isinstance(unit, str) or normalise_unit(unit) != normalise_unit(canonical):
             msg = (
                 f"labs: {name} has values in {unit!r}; ICAHT needs {canonical!r}. Load the "
                 "data with cartcohort.validate.load_cohort, which converts units."
@@ -297,7 +298,10 @@ def _labs_frame(labs: pd.DataFrame, analytes: Sequence[str]) -> pd.DataFrame:
             raise DerivationError(msg)
     frame = frame.dropna(subset=["value"])
     # several values on one day: the lowest counts (the day was below if any value was)
-    return frame.groupby(["patient_id", "analyte", "day"], as_index=False)["value"].min()
+    lowest: pd.DataFrame = frame.groupby(["patient_id", "analyte", "day"], as_index=False).agg(
+        value=("value", "min")
+    )
+    return lowest
 
 
 def _censor_days(events: pd.DataFrame | None, censor_events: Sequence[str]) -> pd.Series:
