@@ -491,6 +491,7 @@ def derive(
         options={
             "crs_system": crs_system,
             "efs_nonresponse": efs_nonresponse,
+            "relapse_rule": "bbmt2010",
             **{k: str(v) for k, v in result.options.items()},
         },
         cohort_name=cohort.name,

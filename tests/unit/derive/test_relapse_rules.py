@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
+import cartcohort as cc
 from cartcohort.derive.response import derive_response
 from cartcohort.errors import DerivationError
 from cartcohort.model.cohort import apply_dtypes
@@ -114,3 +115,8 @@ def test_ponte_di_legno_2022(
 def test_bad_relapse_settings_are_named_errors(kwargs: dict[str, Any]) -> None:
     with pytest.raises(DerivationError, match="relapse"):
         derive_response(_patients(), _marrow(), **kwargs)
+
+
+def test_the_dataset_records_the_relapse_rule() -> None:
+    ds = cc.derive(cc.load_cohort(cc.demo_path("synthetic")))
+    assert ds.options["relapse_rule"] == "bbmt2010"
