@@ -38,6 +38,8 @@ EXPECTED = sorted(
         "peak_table", "DAYS_PER_MONTH", "derive", "AnalysisDataset", "grade_lab_aes",
         "grade_clinical_aes", "worst_lab_aes", "ae_grade_table", "easix", "simplified_easix",
         "m_easix",
+        # haematotoxicity (ICAHT) and B-ALL relapse / B-cell aplasia rules
+        "grade_icaht", "IcahtResult", "derive_bcell_aplasia", "BCellAplasiaResult",
         # assay quantification
         "fit_standard_curve", "quantify_qpcr", "quantify_immunoassay", "StandardCurveResult",
         "QuantificationResult", "read_plate",

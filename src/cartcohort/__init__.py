@@ -105,6 +105,11 @@ _EXPORTS: dict[str, str] = {
     "read_plate": "cartcohort.assay",
     "derive": "cartcohort.derive.dataset",
     "AnalysisDataset": "cartcohort.derive.dataset",
+    # haematotoxicity (ICAHT) and B-ALL relapse / B-cell aplasia rules
+    "grade_icaht": "cartcohort.derive.toxicity.icaht",
+    "IcahtResult": "cartcohort.derive.toxicity.icaht",
+    "derive_bcell_aplasia": "cartcohort.derive.bcell_aplasia",
+    "BCellAplasiaResult": "cartcohort.derive.bcell_aplasia",
 }
 
 __all__ = sorted([*_EXPORTS, "__version__"])
@@ -175,6 +180,7 @@ if TYPE_CHECKING:  # let type checkers and IDEs see the real objects
         read_plate,
     )
     from cartcohort.demo import demo_path
+    from cartcohort.derive.bcell_aplasia import BCellAplasiaResult, derive_bcell_aplasia
     from cartcohort.derive.burden import derive_burden
     from cartcohort.derive.dataset import AnalysisDataset, derive
     from cartcohort.derive.dates import DAYS_PER_MONTH
@@ -208,6 +214,7 @@ if TYPE_CHECKING:  # let type checkers and IDEs see the real objects
         grade_lab_aes,
         worst_lab_aes,
     )
+    from cartcohort.derive.toxicity.icaht import IcahtResult, grade_icaht
     from cartcohort.ingest import read_mapping, read_source
     from cartcohort.model.cohort import Cohort
     from cartcohort.model.standard import STANDARD_VERSION, json_schema

@@ -25,6 +25,7 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
+from cartcohort.derive.bcell_aplasia import BCA_COLUMNS, derive_bcell_aplasia
 from cartcohort.derive.burden import derive_burden
 from cartcohort.derive.endpoints import EfsNonresponse, derive_endpoints_with_exclusions
 from cartcohort.derive.kinetics import KineticsResult, kinetics_nca
@@ -33,6 +34,7 @@ from cartcohort.derive.response import derive_response
 from cartcohort.derive.risk_scores import easix, m_easix
 from cartcohort.derive.toxicity import grade_crs, grade_icans, summarize_crs, summarize_icans
 from cartcohort.derive.toxicity.crs import CrsSystem
+from cartcohort.derive.toxicity.icaht import ICAHT_COLUMNS, grade_icaht
 from cartcohort.derive.toxicity.icans import IcansSystem
 from cartcohort.model.cohort import Cohort
 
@@ -331,6 +333,38 @@ def _labs(cohort: Cohort, patients: pd.DataFrame, log: _Log) -> None:
             )
 
 
+def _icaht(cohort: Cohort, patients: pd.DataFrame, log: _Log) -> None:
+    """ICAHT grades and day counts (docs/methods/icaht.md) from daily ANC and platelets."""
+    labs = cohort.table("labs")
+    if not cohort.has("labs") or not labs["analyte"].isin(["anc", "platelets"]).any():
+        return
+    result = log.call(
+        lambda: grade_icaht(
+            labs,
+            events=cohort.tables.get("events"),
+            treatments=cohort.tables.get("treatments"),
+            patient_ids=patients["patient_id"].tolist(),
+        )
+    )
+    log.messages.extend(w for w in result.warnings if w not in log.messages)
+    table = result.table.set_index("patient_id")
+    for column in ICAHT_COLUMNS[1:-1]:
+        _combine(patients, column, table[column], method=result.method.description, log=log)
+
+
+def _bcell_aplasia(cohort: Cohort, patients: pd.DataFrame, log: _Log) -> None:
+    """B-cell aplasia (docs/methods/b-cell-aplasia.md) from serial CD19+ % of lymphocytes."""
+    labs = cohort.table("labs")
+    if not cohort.has("labs") or not (labs["analyte"] == "cd19_pct").any():
+        return
+    result = log.call(
+        lambda: derive_bcell_aplasia(labs, patient_ids=patients["patient_id"].tolist())
+    )
+    table = result.table.set_index("patient_id")
+    for column in BCA_COLUMNS[1:-1]:
+        _combine(patients, column, table[column], method=result.method.description, log=log)
+
+
 #: Pre-lymphodepletion window for EASIX-pre and m-EASIX (days; the latest sample is used):
 #: lymphodepletion usually starts on day -5 to -3 (risk_scores.PUBLISHED_TIME_POINTS).
 PRE_LD_WINDOW = (-14, -5)
@@ -436,10 +470,13 @@ def derive(
     -----
     Order: product characteristics from the infusions table; CRS/ICANS grades and
     treatment flags from daily observations; severe CRS/neurotoxicity flags; cytokine
-    and lab peaks; CAR-T kinetics; tumour burden groups; response; endpoints. Each step
-    runs only when its input tables exist; reported values always take precedence over
-    derived ones (module docstring). Warnings raised by the derivations are collected in
-    :attr:`AnalysisDataset.warnings` rather than emitted.
+    and lab peaks; ICAHT grades from daily ANC and platelets (:func:`grade_icaht`,
+    N-ICAHT table UNVERIFIED); B-cell aplasia from serial CD19+ % of lymphocytes
+    (:func:`derive_bcell_aplasia`, default definition); CAR-T kinetics; tumour burden
+    groups; response; endpoints. Each step runs only when its input tables exist;
+    reported values always take precedence over derived ones (module docstring).
+    Warnings raised by the derivations are collected in :attr:`AnalysisDataset.warnings`
+    rather than emitted.
 
     Examples
     --------
@@ -454,6 +491,8 @@ def derive(
     crs, icans = _toxicity(cohort, patients, crs_system, log, icans_system)
     _flags(patients, log)
     _labs(cohort, patients, log)
+    _icaht(cohort, patients, log)
+    _bcell_aplasia(cohort, patients, log)
     _risk_scores(cohort, patients, log)
     nca = _kinetics(cohort, patients, log)
     patients = log.call(lambda: derive_burden(patients))
@@ -482,6 +521,7 @@ def derive(
             "crs_system": crs_system,
             "icans_system": icans_system,
             "efs_nonresponse": efs_nonresponse,
+            "relapse_rule": "bbmt2010",
             **{k: str(v) for k, v in result.options.items()},
         },
         cohort_name=cohort.name,

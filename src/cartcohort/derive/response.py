@@ -12,13 +12,18 @@ Definitions (sources in ``docs/methods/tumour-burden-and-response.md``):
   0.01 % (10^-4; seeds 000 and 004: "less than 0.01 % ... by multiparameter flow
   cytometry"). NGS results below the assay's own limit of detection are reported
   separately in ``mrd_negative_ngs`` (clonoSEQ reaches 10^-6).
-* **B-cell aplasia** is *not* derived: it needs serial peripheral-blood CD19+ B-cell
-  counts (cells/uL) or a reported aplasia flag, and data standard v1 has neither.
+* **Relapse** (``relapse_day_marrow``): ``relapse_rule`` -- ``bbmt2010`` (default; marrow
+  blasts >= 25 %, BBMT 2010 ALL response table), ``ponte_di_legno_2022`` (Buchmann et al.,
+  Blood 2022: MRD >= 25 %, or 5-25 % / 1-5 % with confirming tests) or ``threshold`` (a
+  user-given percent).
+* **B-cell aplasia** is derived separately, from serial peripheral-blood CD19+ counts
+  (:func:`cartcohort.derive.bcell_aplasia.derive_bcell_aplasia`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -36,10 +41,19 @@ FAILURE_LEVELS: tuple[str, ...] = ("PR", "NR")
 RESPONSE_RANK: dict[str, int] = {"CR": 4, "CRi": 3, "PR": 2, "NR": 1, "NE": 0}
 #: MRD below this level (% of nucleated cells) is negative: 0.01 % = 10^-4 (seeds 000, 004).
 MRD_NEGATIVE_BELOW_PCT: float = 0.01
-#: Default marrow-blast level (%) at or above which a responder's marrow is a relapse.
-#: Seed 000 writes "> 5 %", the BBMT 2010 table "(>= 25 %)"; loss of CR (M1: < 5 %) is the
-#: usual convention. A setting, see ``derive_response(relapse_blasts_pct=...)``.
+#: Marrow-blast level (%) of the former single-threshold default (loss of M1 marrow, seed
+#: 000's "> 5 %"). No published relapse rule uses it alone; kept for ``relapse_rule=
+#: "threshold"`` callers that want the old numbers (``relapse_blasts_pct=RELAPSE_BLASTS_PCT``).
 RELAPSE_BLASTS_PCT: float = 5.0
+#: Relapse rules of :func:`derive_response` (docs/methods/tumour-burden-and-response.md):
+#: ``bbmt2010`` -- BBMT 2010 ALL response table, marrow blasts >= 25 % (default);
+#: ``ponte_di_legno_2022`` -- Buchmann et al. Blood 2022, graded by MRD with confirming tests;
+#: ``threshold`` -- marrow blasts >= a user-given ``relapse_blasts_pct``.
+RELAPSE_RULES: tuple[str, ...] = ("bbmt2010", "ponte_di_legno_2022", "threshold")
+#: BBMT 2010: "The reappearance of leukemia blast cells in the blood or the bone marrow
+#: (>= 25%) or in any other extramedullary site after a CR" (PMC7272718, table T4).
+BBMT2010_RELAPSE_BLASTS_PCT: float = 25.0
+RelapseRule = Literal["bbmt2010", "ponte_di_legno_2022", "threshold"]
 
 _RESPONSE_SOURCES = ("reported", "marrow")
 _BoolArray = npt.NDArray[np.bool_]
@@ -188,18 +202,86 @@ def _mrd_call(
     return neg, bool(value < sensitivity), why + f"; NGS LOD {sensitivity:g} %"
 
 
+def _pdl_relapse(mf: pd.DataFrame) -> npt.NDArray[np.bool_]:
+    """Ponte-di-Legno 2022 marrow relapse per row (BM1), confirmed on BM1 or the next marrow.
+
+    The standard carries per marrow one MRD value (``mrd_pct``, its method) and the
+    morphology blasts (``bm_blasts_pct``) -- at most one "other test" besides MRD. A test is
+    positive at >= 1 %. BM1 MRD >= 25 %: relapse; 5 to < 25 %: relapse with one other
+    positive test on BM1 or two positive tests on the next marrow (BM2); 1 to < 5 %: two
+    other positive tests on BM1 (never available here) or two positive tests on BM2.
+    """
+    out = np.zeros(len(mf), dtype=bool)
+    order = mf.sort_values(["patient_id", "day"], kind="mergesort")
+    for _, rows in order.groupby("patient_id", sort=False):
+        idx = rows.index.to_numpy()
+        mrd = rows["mrd_pct"].to_numpy(dtype=np.float64)
+        blasts = rows["bm_blasts_pct"].to_numpy(dtype=np.float64)
+        for k in range(len(idx)):
+            level = mrd[k]
+            if np.isnan(level) or level < 1.0:
+                continue
+            # morphology is the one "other test" the standard carries (MRD is flow/PCR/NGS)
+            other = int(bool(blasts[k] >= 1.0))
+            nxt = k + 1
+            bm2_two = nxt < len(idx) and bool(mrd[nxt] >= 1.0) and bool(blasts[nxt] >= 1.0)
+            if level >= 25.0:
+                out[mf.index.get_loc(idx[k])] = True
+            elif level >= 5.0:
+                out[mf.index.get_loc(idx[k])] = other >= 1 or bm2_two
+            else:
+                out[mf.index.get_loc(idx[k])] = other >= 2 or bm2_two
+    return out
+
+
+def _relapse_hits(
+    mf: pd.DataFrame, rule: RelapseRule, relapse_blasts_pct: float
+) -> npt.NDArray[np.bool_]:
+    """Marrow rows that are a relapse under ``rule`` (a ``relapse`` call and extramedullary
+    disease count under every rule)."""
+    called = (mf["response"] == "relapse").to_numpy(dtype=bool) | mf["emd"].to_numpy(dtype=bool)
+    blasts = mf["bm_blasts_pct"].to_numpy(dtype=np.float64)
+    if rule == "bbmt2010":
+        hit = blasts >= BBMT2010_RELAPSE_BLASTS_PCT
+    elif rule == "threshold":
+        hit = blasts >= relapse_blasts_pct
+    else:
+        hit = _pdl_relapse(mf)
+    return np.asarray(called | hit, dtype=bool)
+
+
 def _marrow_relapse_days(
-    mf: pd.DataFrame, start: pd.Series, relapse_blasts_pct: float
+    mf: pd.DataFrame, start: pd.Series, rule: RelapseRule, relapse_blasts_pct: float
 ) -> pd.Series:
     """First marrow relapse after ``start`` (patient_id -> response day) per patient."""
-    hit = (
-        (mf["response"] == "relapse").to_numpy(dtype=bool)
-        | (mf["bm_blasts_pct"].to_numpy() >= relapse_blasts_pct)
-        | mf["emd"].to_numpy(dtype=bool)
-    )
+    hit = _relapse_hits(mf, rule, relapse_blasts_pct)
     rows = mf.loc[hit, ["patient_id", "day"]]
     rows = rows[rows["day"].to_numpy() > start.reindex(rows["patient_id"]).to_numpy(float)]
     return rows.groupby("patient_id")["day"].min()
+
+
+def _resolve_relapse_rule(rule: RelapseRule | None, pct: float | None) -> tuple[RelapseRule, float]:
+    """The rule and threshold to use; ``relapse_blasts_pct`` alone means ``threshold``."""
+    if rule is None:
+        rule = "threshold" if pct is not None else "bbmt2010"
+    if rule not in RELAPSE_RULES:
+        msg = f"`relapse_rule` must be one of {', '.join(RELAPSE_RULES)}; got {rule!r}."
+        raise DerivationError(msg)
+    if rule == "threshold":
+        if pct is None:
+            msg = "`relapse_rule='threshold'` needs `relapse_blasts_pct` (a percent, 0-100)."
+            raise DerivationError(msg)
+        if not 0 < float(pct) <= 100:
+            msg = f"`relapse_blasts_pct` must be in (0, 100]; got {pct!r}."
+            raise DerivationError(msg)
+        return rule, float(pct)
+    if pct is not None:
+        msg = (
+            f"`relapse_blasts_pct` applies only to relapse_rule='threshold'; the {rule} rule "
+            "fixes its own levels."
+        )
+        raise DerivationError(msg)
+    return rule, np.nan
 
 
 # ------------------------------------------------------------------------------------------
@@ -212,7 +294,8 @@ def derive_response(
     by_day: int = 28,
     window_days: int = 7,
     mrd_negative_below_pct: float = MRD_NEGATIVE_BELOW_PCT,
-    relapse_blasts_pct: float = RELAPSE_BLASTS_PCT,
+    relapse_rule: RelapseRule | None = None,
+    relapse_blasts_pct: float | None = None,
 ) -> pd.DataFrame:
     """Best response by day 28, responder and MRD-negative-CR flags, one row per patient.
 
@@ -232,9 +315,17 @@ def derive_response(
         response (default days 1-35: "day 28" with a one-week visit window).
     mrd_negative_below_pct
         MRD strictly below this level (%) is negative (default 0.01 % = 10^-4).
+    relapse_rule
+        How a responder's later marrow is called a relapse (only for
+        ``relapse_day_marrow``): ``"bbmt2010"`` (default; blasts >= 25 %, BBMT 2010 ALL
+        response table), ``"ponte_di_legno_2022"`` (MRD >= 25 %, or 1-25 % with confirming
+        tests; Buchmann et al. Blood 2022) or ``"threshold"`` (blasts >=
+        ``relapse_blasts_pct``). A ``relapse`` call or extramedullary disease is a relapse
+        under every rule. Sources and what the data cannot carry:
+        docs/methods/tumour-burden-and-response.md.
     relapse_blasts_pct
-        Marrow blasts (%) at or above which a responder's later marrow is a relapse
-        (default 5; BBMT 2010 quotes 25). Only used for ``relapse_day_marrow``.
+        Percent for ``relapse_rule="threshold"``; given alone, it selects that rule (the
+        behaviour before ``relapse_rule`` existed, whose default was 5).
 
     Returns
     -------
@@ -255,8 +346,8 @@ def derive_response(
             ``True`` for a responder whose NGS MRD is below the assay's own limit of
             detection (``mrd_sensitivity_pct``); missing without an NGS result.
         ``relapse_day_marrow``
-            First marrow assessment after the response with a ``relapse`` call, blasts
-            >= ``relapse_blasts_pct`` or extramedullary disease (responders only).
+            First marrow assessment after the response that is a relapse under
+            ``relapse_rule`` (responders only).
         ``response_reason``
             How each value was obtained or why it is missing.
 
@@ -270,8 +361,7 @@ def derive_response(
     Best of the marrow calls is CR > CRi > PR > NR (NE only if nothing else was
     called); ``response_day`` is the first assessment reaching that best level. Calls
     ``relapse`` are ignored for the best response. A reported ``best_response`` is used
-    as reported, whatever its day. B-cell aplasia is not derived (the standard lacks
-    peripheral CD19+ B-cell counts).
+    as reported, whatever its day. B-cell aplasia: see ``derive_bcell_aplasia``.
 
     Examples
     --------
@@ -282,6 +372,7 @@ def derive_response(
     if by_day < 0 or window_days < 0:
         msg = f"`by_day` and `window_days` must be >= 0; got {by_day} and {window_days}."
         raise DerivationError(msg)
+    rule, pct = _resolve_relapse_rule(relapse_rule, relapse_blasts_pct)
     ids = _patient_ids(patients, "patients")
     out = patients.copy()
     best = _response_levels(patients).to_numpy(dtype=object, copy=True)
@@ -321,7 +412,7 @@ def derive_response(
             [float(d) if ok else np.nan for d, ok in zip(rday, is_resp, strict=True)],
             index=ids.to_numpy(dtype=object),
         )
-        found = _marrow_relapse_days(mf, start[~start.index.duplicated()], relapse_blasts_pct)
+        found = _marrow_relapse_days(mf, start[~start.index.duplicated()], rule, pct)
         relapse = found.reindex(ids.to_numpy(dtype=object)).astype("Int64")
     out["relapse_day_marrow"] = relapse.to_numpy()
     out["response_reason"] = pd.array(
@@ -399,9 +490,11 @@ def responder_mask(best_response: Sequence[object]) -> _BoolArray:
 
 
 __all__ = [
+    "BBMT2010_RELAPSE_BLASTS_PCT",
     "FAILURE_LEVELS",
     "MRD_NEGATIVE_BELOW_PCT",
     "RELAPSE_BLASTS_PCT",
+    "RELAPSE_RULES",
     "RESPONDER_LEVELS",
     "RESPONSE_RANK",
     "derive_response",

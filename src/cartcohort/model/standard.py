@@ -359,6 +359,22 @@ ANALYTES: tuple[Analyte, ...] = (
         conversions={"ng/mL": 1.0, "ug/L": 1.0},
         aliases=("pct",),
     ),
+    # Serial peripheral-blood CD19+ B cells for B-cell aplasia (docs/methods/b-cell-aplasia.md):
+    # an absolute count and a percentage of lymphocytes, the two denominators in use.
+    Analyte(
+        name="cd19_abs",
+        label="CD19+ B cells",
+        unit="cells/uL",
+        conversions={"cells/uL": 1.0, "/uL": 1.0, "/mm3": 1.0, "10^9/L": 1000.0, "10^3/uL": 1000.0},
+        aliases=("cd19 count", "cd19+ b cells", "b cells", "absolute cd19", "cd19 abs"),
+    ),
+    Analyte(
+        name="cd19_pct",
+        label="CD19+ B cells (% of lymphocytes)",
+        unit="%",
+        conversions={"%": 1.0},
+        aliases=("cd19 %", "cd19 percent", "cd19+ %", "b cells %"),
+    ),
 )
 
 ANALYTE_BY_NAME: Mapping[str, Analyte] = {a.name: a for a in ANALYTES}

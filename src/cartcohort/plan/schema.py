@@ -239,6 +239,8 @@ class AETable(_Analysis):
 
     type: Literal["ae_table"]
     version: Literal["4.03", "5.0"] = "5.0"
+    #: Add ICAHT rows (early/late N-ICAHT and T-ICAHT worst grade; docs/methods/icaht.md).
+    icaht: bool = True
 
 
 class InfusionComparison(_Analysis):

@@ -48,6 +48,7 @@ from starlette.templating import Jinja2Templates
 from cartcohort import __version__
 from cartcohort.render.format import round_significant
 from cartcohort.web import (
+    calculators_icaht,
     routes_analysis,
     routes_assay,
     routes_calculators,
@@ -529,6 +530,7 @@ def create_app(
         *routes_mapping.ROUTES,
         *routes_analysis.ROUTES,
         *routes_calculators.ROUTES,
+        *calculators_icaht.ROUTES,
         *routes_assay.ROUTES,
         Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
     ]

@@ -565,6 +565,37 @@ def _worst(spec: AETable, ctx: Context) -> pd.DataFrame:
     return worst
 
 
+#: ICAHT rows of the AE table: derived column -> (label, category). The N-ICAHT table is
+#: UNVERIFIED (docs/methods/icaht.md) and its rows say so.
+_ICAHT_ROWS = {
+    "icaht_early_grade": "Early ICAHT, neutropenia (days 0-30; UNVERIFIED N-ICAHT table)",
+    "icaht_late_grade": "Late ICAHT, neutropenia (after day 30; UNVERIFIED N-ICAHT table)",
+    "t_icaht_early_grade": "Early ICAHT, thrombocytopenia (days 0-30; T-ICAHT)",
+    "t_icaht_late_grade": "Late ICAHT, thrombocytopenia (days 31-100; T-ICAHT)",
+}
+_ICAHT_CATEGORY = "Haematotoxicity (ICAHT, EHA/EBMT)"
+
+
+def _icaht_rows(ctx: Context) -> pd.DataFrame:
+    """Worst ICAHT grade per patient and phase, from the derived columns (grade_icaht)."""
+    parts = []
+    for column, label in _ICAHT_ROWS.items():
+        if not ctx.has_column(column):
+            continue
+        rows = ctx.patients.loc[ctx.patients[column].notna(), ["patient_id", column]]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "patient_id": rows["patient_id"],
+                    "label": label,
+                    "category": _ICAHT_CATEGORY,
+                    "grade": pd.array(rows[column], dtype="Int64"),
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
 def run_ae_table(spec: AETable, ctx: Context) -> AnalysisOutput:
     """Worst CTCAE grade per term after the first infusion, % of patients (seed 002 Table 3)."""
     if not (
@@ -580,6 +611,11 @@ def run_ae_table(spec: AETable, ctx: Context) -> AnalysisOutput:
         # statistical warning; keep it out of the report (reported to the lead).
         warnings.simplefilter("ignore", FutureWarning)
         worst = _worst(spec, ctx)
+    icaht = _icaht_rows(ctx) if spec.icaht else pd.DataFrame()
+    if not icaht.empty:
+        worst = pd.concat(
+            [worst.loc[:, ["patient_id", "label", "category", "grade"]], icaht], ignore_index=True
+        )
     if worst.empty:
         msg = "no gradable adverse-event data after the first infusion"
         raise Skip(msg)
@@ -632,11 +668,13 @@ def run_ae_table(spec: AETable, ctx: Context) -> AnalysisOutput:
                 description=(
                     "Laboratory AEs graded by CTCAE from the labs table, fever and febrile "
                     "neutropenia from daily temperatures and the ANC, CRS from crs_grade "
-                    "(the cohort's CRS grading); each patient counted once at the worst "
+                    "(the cohort's CRS grading), ICAHT rows from grade_icaht (EHA/EBMT; "
+                    "N-ICAHT table UNVERIFIED) when icaht is on; "
+                    "each patient counted once at the worst "
                     "grade after the first infusion and before any second infusion; "
                     "percentages of all patients, as seed 002 Table 3."
                 ),
-                options={"version": spec.version},
+                options={"version": spec.version, "icaht": spec.icaht},
             ),
         ),
         n=n,

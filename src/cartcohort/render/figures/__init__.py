@@ -26,6 +26,7 @@ from cartcohort.render.figures.groups import (
     plot_group_values,
     plot_stacked_bars,
 )
+from cartcohort.render.figures.icaht import icaht_counts_frame, plot_icaht_counts
 from cartcohort.render.figures.km import plot_survival, risk_table_frame, time_ticks
 from cartcohort.render.figures.swimmer import plot_swimmer, swimmer_frame
 
@@ -38,11 +39,13 @@ __all__ = [
     "figure",
     "forest_frame",
     "group_summary",
+    "icaht_counts_frame",
     "plot_cumulative_incidence",
     "plot_dynamics",
     "plot_flow",
     "plot_forest",
     "plot_group_values",
+    "plot_icaht_counts",
     "plot_stacked_bars",
     "plot_survival",
     "plot_swimmer",
