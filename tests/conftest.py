@@ -39,6 +39,8 @@ SUMMARY_HEADERS = (
     "Last follow-up (days)",
     "Comments",
 )
+#: Reported maximum CRS grades, cycled over the patients (none, mild and severe CRS).
+CRS_GRADES = (0, 1, 3, 2, 4, 1, 3, 0)
 NOTE = "* CRS graded per Lee 2014; cytokines in pg/mL"
 
 CENTRE_MAPPING = r"""# The column mapping of the worked example in docs/mapping.md.
@@ -102,7 +104,7 @@ def _summary_row(i: int, rng: np.random.Generator, infused: dt.date) -> list[obj
         int(rng.integers(4, 70)),
         _european(infused),
         code,
-        int(rng.integers(1, 4)),
+        CRS_GRADES[i % len(CRS_GRADES)],
         int(rng.integers(0, 3)),
         "yes" if i % 2 == 0 else "no",
         "yes" if died else "no",
@@ -141,7 +143,7 @@ def _layout() -> tuple[list[str], dict[int, str], dict[int, str], list[tuple[int
 
 
 def write_centre_workbook(
-    path: Path, *, n_patients: int = 6, note: bool = True, seed: int = 12
+    path: Path, *, n_patients: int = 8, note: bool = True, seed: int = 12
 ) -> dict[str, int]:
     """Write the workbook; returns the number of filled cells per long table."""
     from openpyxl import Workbook

@@ -235,6 +235,31 @@ def demo(
     typer.echo(f"Wrote {len(paths)} file(s) to {out}. The 'synthetic' cohort is simulated data.")
 
 
+map_app = typer.Typer(
+    name="map",
+    help="Column mappings: a centre's own headers and layout into the data standard.",
+    no_args_is_help=True,
+)
+app.add_typer(map_app, name="map")
+
+
+@map_app.command("suggest")
+def map_suggest(
+    path: Annotated[Path, typer.Argument(help="A CSV or XLSX file, e.g. a centre's workbook.")],
+    max_rows: MaxRowsOption = _DEFAULT_MAX_ROWS,
+    max_file_mb: MaxFileMbOption = _DEFAULT_MAX_FILE_MB,
+) -> None:
+    """Write a starting column mapping (YAML) to stdout: cartcohort map suggest FILE > mapping.yaml.
+
+    It finds the header row and group rows, maps the headers it knows (clinical synonyms,
+    then the standard's names), leaves direct identifiers out, proposes wide rules for
+    per-day blocks and lists the rest as comments. Edit it, then validate with --mapping.
+    """
+    from cartcohort.validate.suggest import suggest_mapping
+
+    typer.echo(suggest_mapping(path, limits=_limits(max_rows, max_file_mb)), nl=False)
+
+
 @app.command()
 def schema(
     out: Annotated[Path | None, typer.Option("--out", help="Write to this file.")] = None,

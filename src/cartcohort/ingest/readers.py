@@ -2085,17 +2085,125 @@ def _read_file(
     return tables, [SourceFile(path=display, sha256=sha, tables=tuple(tables))], meta
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SheetGrid:
+    """The cells of one CSV file or worksheet as text, before any header is chosen.
+
+    Attributes
+    ----------
+    file, sheet
+        Where the grid was read (``sheet`` is ``None`` for a CSV file).
+    table
+        The table the sheet would be read as (by its name, or ``patients``), or ``None``.
+    cells
+        Rows of text cells (``None`` for an empty cell).
+    numbers
+        The row number of each row as the user sees it (first row = 1).
+    """
+
+    file: str
+    sheet: str | None
+    table: str | None
+    cells: tuple[tuple[str | None, ...], ...]
+    numbers: tuple[int, ...]
+
+
+def read_grids(
+    path: str | os.PathLike[str], *, limits: ReadLimits | None = None
+) -> list[SheetGrid]:
+    """The cells of a CSV file or of each worksheet of a workbook, as text, for inspecting
+    a layout (``cartcohort map suggest``); sheets starting with ``_`` are skipped.
+
+    Raises
+    ------
+    IngestError
+        The file does not exist, is not CSV or XLSX, is beyond the read limits or cannot
+        be read.
+    """
+    source = Path(path)
+    display = str(path)
+    if not source.is_file():
+        msg = f"{display!r} is not a file. Give a CSV or XLSX file."
+        raise IngestError(msg)
+    ext = source.suffix.lower()
+    if ext not in (*TEXT_EXTENSIONS, *EXCEL_EXTENSIONS):
+        msg = f"{display!r}: give a CSV or XLSX file (got {ext or 'no extension'})."
+        raise IngestError(msg)
+    limit = limits or DEFAULT_LIMITS
+    problem = _limit_problem(source, limit)
+    if problem is not None:
+        msg = f"{display!r} was not read: {problem}."
+        raise IngestError(msg)
+    default = _table_for(source.stem) or "patients"
+    if ext in TEXT_EXTENSIONS:
+        text, _, _ = _decode(source.read_bytes())
+        try:
+            records, _ = _csv_records(text, _sniff_delimiter(text))
+        except csv.Error as exc:
+            msg = f"{display!r} cannot be parsed as CSV: {exc}."
+            raise IngestError(msg) from exc
+        cells = tuple(tuple(c if c.strip() else None for c in r) for r in records)
+        return [
+            SheetGrid(
+                file=display,
+                sheet=None,
+                table=default,
+                cells=cells,
+                numbers=tuple(range(1, len(cells) + 1)),
+            )
+        ]
+    return _workbook_grids(source, display, default, limit)
+
+
+def _workbook_grids(
+    source: Path, display: str, default: str, limits: ReadLimits
+) -> list[SheetGrid]:
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(source, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types
+        msg = f"{display!r} cannot be opened as an Excel workbook ({type(exc).__name__}: {exc})."
+        raise IngestError(msg) from exc
+    try:
+        sheets = [ws for ws in wb.worksheets if not str(ws.title).startswith("_")]
+        out: list[SheetGrid] = []
+        for ws in sheets:
+            try:
+                grid, numbers = _sheet_grid(ws, limits)
+            except _SheetTooLargeError as exc:
+                msg = f"{display!r}, sheet {ws.title!r} was not read: {exc}."
+                raise IngestError(msg) from exc
+            table = _table_for(str(ws.title)) or (default if len(sheets) == 1 else None)
+            out.append(
+                SheetGrid(
+                    file=display,
+                    sheet=str(ws.title),
+                    table=table,
+                    cells=tuple(tuple(r) for r in grid),
+                    numbers=tuple(numbers),
+                )
+            )
+        return out
+    finally:
+        with contextlib.suppress(Exception):
+            wb.close()
+
+
 __all__ = [
     "DUCKDB_EXTENSIONS",
     "EXCEL_EXTENSIONS",
     "MAX_ROW_ISSUES",
     "PARQUET_EXTENSIONS",
     "TEXT_EXTENSIONS",
+    "ColumnCount",
     "Issue",
     "RawCohort",
     "RawTable",
+    "SheetGrid",
     "cell_text",
     "missing_to_none",
     "read_frames",
+    "read_grids",
     "read_source",
 ]
