@@ -118,10 +118,13 @@ def find_header(
     sample = nonblank[:HEADER_SEARCH_ROWS]
     width = max(len(_filled(grid[i])) for i in sample)
     groups_declared = mapping.group_rows if mapping is not None else None
-    if _looks_like_header(grid[start], width):
+    first = next((i for i in sample if _looks_like_header(grid[i], width)), None)
+    if first is not None:
+        first = _fullest_header(grid, sample, first, width)
+    if first == start:
         return Header(index=start, groups=()), []
     for i in sample[1:]:
-        if _looks_like_header(grid[i], width):
+        if i == first:
             above = [j for j in nonblank if j < i]
             if groups_declared is not None:
                 above = [j for j in above if numbers[j] in groups_declared]
@@ -152,6 +155,18 @@ def find_header(
             )
         )
     return Header(index=start), problems
+
+
+def _fullest_header(grid: Grid, sample: Sequence[int], first: int, width: int) -> int:
+    """Of the header-like rows from ``first`` on (before the first row of data), the one with
+    the most filled cells: group labels over merged cells have gaps, the header has none."""
+    best = first
+    for i in sample[sample.index(first) + 1 : sample.index(first) + 6]:
+        if not _looks_like_header(grid[i], width):
+            break
+        if len(_filled(grid[i])) > len(_filled(grid[best])):
+            best = i
+    return best
 
 
 def _declared_header(
@@ -282,13 +297,16 @@ def _plan_columns(
     problems: list[Problem] = []
     for j, header in enumerate(headers):
         for rule in rules:
+            if normalise_header(header) in rule.day_column_headers() and (
+                rule.group is None or rule.group.search(labels[j]) is not None
+            ):
+                day_columns.add(j)
+                continue
             fits, day = _match(rule, header, labels[j])
             if not fits:
                 continue
             entry = rule.entry(header)
             if entry is None:
-                if normalise_header(header) in rule.day_column_headers():
-                    day_columns.add(j)
                 continue
             if j in taken:
                 problems.append(

@@ -615,6 +615,14 @@ def _parse_wide(raw: object, lines: _Lines, display: str) -> tuple[WideRule, ...
         if "table" not in rule:
             raise _fail(display, lines, path, "missing 'table:' (labs, kinetics ...).")
         table = _check_table(rule["table"], (*path, "table"), lines, display)
+        if table == "patients":
+            raise _fail(
+                display,
+                lines,
+                (*path, "table"),
+                "wide rules give rows of a long table (labs, kinetics ...); patients has one "
+                "row per patient: map its headers under 'columns:'.",
+            )
         group = _regex(rule.get("group"), (*path, "group"), lines, display)
         header = _regex(rule.get("header"), (*path, "header"), lines, display)
         if group is None and header is None:
