@@ -449,6 +449,13 @@ def localise_dates(
 
     Returns the values, problems, and the format used (``None`` if none was).
     """
+    _, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    distinct = pd.Series(uniques, dtype=object).astype(str)
+    if not (
+        distinct.str.match(_LOCAL_DATE).any()
+        or (serials and distinct.str.match(_EXCEL_SERIAL).any())
+    ):
+        return values, [], declared  # the usual case, decided on the distinct values only
     text = pd.Series(values, dtype=object)
     present = text.notna()
     if not present.any():

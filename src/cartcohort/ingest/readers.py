@@ -617,11 +617,27 @@ def _wide_tables(
         log.problem(problem, where)
     tables: list[RawTable] = []
     for long in longs.values():
-        tables.append(_long_table(long, where, log, mapping))
+        table = _long_table(long, where, log, mapping)
+        if table is not None:
+            tables.append(table)
     return taken, tables
 
 
-def _long_table(long: LongRows, where: _Where, log: _Log, mapping: ColumnMapping) -> RawTable:
+def _long_table(
+    long: LongRows, where: _Where, log: _Log, mapping: ColumnMapping
+) -> RawTable | None:
+    if len(long.records) > log.limits.max_rows:
+        log.add(
+            "error",
+            "file.limit",
+            where.file,
+            f"the wide rules give {len(long.records):,} rows of table {long.table!r}, more than "
+            f"the {log.limits.max_rows:,}-row limit; the table was not read.",
+            LIMITS_HINT,
+            table=long.table,
+            sheet=where.sheet,
+        )
+        return None
     names = list(dict.fromkeys(k for record in long.records for k in record))
     columns = [missing_to_none([record.get(name) for record in long.records]) for name in names]
     long_where = _Where(file=where.file, table=long.table, sheet=where.sheet, kind=where.kind)
@@ -1769,7 +1785,15 @@ def _read_one(
             table=default_table or "",
         )
         return [], _file_sha256(path)
-    found, sha = _read_table_file(path, display, default_table, log, mapping)
+    ext = path.suffix.lower()
+    if ext in TEXT_EXTENSIONS:
+        found, data = _read_csv(path, display, default_table or "patients", log, mapping)
+        sha = _sha256(data)
+    elif ext in EXCEL_EXTENSIONS:
+        found, sha = _read_xlsx(path, display, default_table, log, mapping), _file_sha256(path)
+    else:
+        raw_pq = _read_parquet(path, display, default_table or "patients", log, mapping)
+        found, sha = ([raw_pq] if raw_pq is not None else []), _file_sha256(path)
     for raw in found:
         _check_cell_lengths(raw, log)
     return found, sha
@@ -1809,23 +1833,6 @@ def _check_cell_lengths(raw: RawTable, log: _Log) -> None:
             value=str(raw.frame[name].iloc[first])[:60],
             count=int(over.size),
         )
-
-
-def _read_table_file(
-    path: Path,
-    display: str,
-    default_table: str | None,
-    log: _Log,
-    mapping: ColumnMapping | None,
-) -> tuple[list[RawTable], str]:
-    ext = path.suffix.lower()
-    if ext in TEXT_EXTENSIONS:
-        found, data = _read_csv(path, display, default_table or "patients", log, mapping)
-        return found, _sha256(data)
-    if ext in EXCEL_EXTENSIONS:
-        return _read_xlsx(path, display, default_table, log, mapping), _file_sha256(path)
-    raw_pq = _read_parquet(path, display, default_table or "patients", log, mapping)
-    return ([raw_pq] if raw_pq is not None else []), _file_sha256(path)
 
 
 def _no_rows(raw: RawTable, log: _Log, *, severity: Severity) -> None:

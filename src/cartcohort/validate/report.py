@@ -30,6 +30,7 @@ ISSUE_COLUMNS = (
     "message",
     "hint",
     "count",
+    "cell",
 )
 
 
