@@ -2032,6 +2032,100 @@ def read_source(
     )
 
 
+def read_redcap(
+    records: str | os.PathLike[str],
+    dictionary: str | os.PathLike[str],
+    *,
+    mapping: ColumnMapping | str | os.PathLike[str] | None = None,
+    limits: ReadLimits | None = None,
+) -> RawCohort:
+    """Read a REDCap records export (flat CSV) with the project's data dictionary (CSV).
+
+    Parameters
+    ----------
+    records
+        The records export: raw or label values, with repeating instruments and events.
+    dictionary
+        The project's data dictionary; its field types and choices give the coding (see
+        :mod:`cartcohort.ingest.redcap`).
+    mapping, limits
+        As for :func:`read_source`.
+
+    Returns
+    -------
+    RawCohort
+        ``patients`` from the forms that are not repeated; one table per repeating
+        instrument named after a table of the standard.
+
+    Raises
+    ------
+    IngestError
+        A file does not exist, the dictionary is not a REDCap data dictionary, or the
+        export has no record-id column.
+    """
+    from cartcohort.ingest.redcap import redcap_frames
+
+    source = Path(records)
+    display = str(records)
+    if not source.is_file():
+        msg = f"REDCap records export {display!r} does not exist."
+        raise IngestError(msg)
+    column_mapping = _as_mapping(mapping)
+    log = _Log(limits or DEFAULT_LIMITS)
+    problem = _limit_problem(source, log.limits)
+    if problem is not None:
+        log.add("error", "file.limit", display, f"file not read: {problem}.", LIMITS_HINT)
+        return RawCohort(tables={}, issues=tuple(log.issues), name=source.stem, path=display)
+    frames, left_out = redcap_frames(source, dictionary)
+    for field_name, why in left_out:
+        log.add(
+            "warning",
+            "redcap.identifier",
+            display,
+            f"field {field_name!r} is {why} in the data dictionary and was left out.",
+            "Nothing to do: the standard needs only the pseudonymous record id.",
+            column=field_name,
+        )
+    tables: dict[str, RawTable] = {}
+    for name, frame in frames.items():
+        table = _table_for(name)
+        if table is None:
+            log.add(
+                "warning",
+                "sheet.unknown",
+                display,
+                f"repeating instrument {name!r} is not a table of the standard and was not "
+                "read." + _suggest_table(name),
+                "Name the instrument after a table (labs, observations ...).",
+            )
+            continue
+        where = _Where(file=display, table=table, kind="csv")
+        columns = [
+            missing_to_none([row[j] for row in frame.rows]) for j in range(len(frame.header))
+        ]
+        tables[table] = _build_table(
+            frame.header,
+            columns,
+            tuple(frame.numbers),
+            where,
+            log,
+            decimal=".",
+            mapping=column_mapping.for_table(table) if column_mapping else None,
+        )
+    sources = (
+        SourceFile(path=display, sha256=_file_sha256(source), tables=tuple(tables)),
+        SourceFile(path=str(dictionary), sha256=_file_sha256(Path(dictionary)), tables=()),
+    )
+    return RawCohort(
+        tables=tables,
+        issues=tuple(log.issues),
+        name=source.stem,
+        sources=sources,
+        path=display,
+        columns=tuple(log.columns),
+    )
+
+
 def _xlsx_metadata(path: Path) -> dict[str, object]:
     """``name``, ``synthetic`` and ``description`` from a workbook's ``_cohort`` sheet."""
     from openpyxl import load_workbook
@@ -2212,5 +2306,6 @@ __all__ = [
     "missing_to_none",
     "read_frames",
     "read_grids",
+    "read_redcap",
     "read_source",
 ]
