@@ -526,8 +526,6 @@ def _table_from_grid(
         taken, long_tables = _wide_tables(
             header, labels, padded, body_numbers, where, log, mapping, table_mapping
         )
-    elif found.detected:
-        labels = group_labels(grid, found.groups, width)
     keep_columns = [j for j in range(width) if j not in taken]
     columns = (
         [missing_to_none([row[j] for row in padded]) for j in keep_columns]
