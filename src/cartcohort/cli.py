@@ -41,6 +41,15 @@ MappingOption = Annotated[
     ),
 ]
 
+RedcapOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--redcap-dictionary",
+        help="PATH is a REDCap records export (CSV); read it with this project data "
+        "dictionary (CSV).",
+    ),
+]
+
 AllowIdentifiersOption = Annotated[
     list[str] | None,
     typer.Option(
@@ -87,10 +96,16 @@ def _echo_err(message: str) -> None:
     typer.echo(message, err=True)
 
 
-def _load_raw(path: Path, mapping: Path | None, limits: Any = None):  # type: ignore[no-untyped-def]
+def _load_raw(  # type: ignore[no-untyped-def]
+    path: Path, mapping: Path | None, limits: Any = None, redcap: Path | None = None
+):
     from cartcohort.ingest import read_mapping, read_source
 
     column_mapping = read_mapping(mapping) if mapping is not None else None
+    if redcap is not None:
+        from cartcohort.ingest.readers import read_redcap
+
+        return read_redcap(path, redcap, mapping=column_mapping, limits=limits)
     return read_source(path, mapping=column_mapping, limits=limits)
 
 
@@ -107,6 +122,7 @@ def validate(
     max_rows: MaxRowsOption = _DEFAULT_MAX_ROWS,
     max_file_mb: MaxFileMbOption = _DEFAULT_MAX_FILE_MB,
     allow_identifiers: AllowIdentifiersOption = None,
+    redcap_dictionary: RedcapOption = None,
 ) -> None:
     """Check a cohort against the data standard and list every problem at once.
 
@@ -128,7 +144,7 @@ def validate(
     reports = []
     failed = False
     for target in targets:
-        raw = _load_raw(target, mapping, _limits(max_rows, max_file_mb))
+        raw = _load_raw(target, mapping, _limits(max_rows, max_file_mb), redcap_dictionary)
         cohort, report = validate_cohort(raw, allow_identifiers=_allowed(allow_identifiers))
         failed = failed or not report.ok
         reports.append((target, cohort, report))
@@ -156,6 +172,7 @@ def import_(
     max_rows: MaxRowsOption = _DEFAULT_MAX_ROWS,
     max_file_mb: MaxFileMbOption = _DEFAULT_MAX_FILE_MB,
     allow_identifiers: AllowIdentifiersOption = None,
+    redcap_dictionary: RedcapOption = None,
 ) -> None:
     """Validate a cohort and write it into a DuckDB database, all or nothing.
 
@@ -168,7 +185,7 @@ def import_(
     from cartcohort.validate import validate_cohort
 
     allowed = _allowed(allow_identifiers)
-    raw = _load_raw(path, mapping, _limits(max_rows, max_file_mb))
+    raw = _load_raw(path, mapping, _limits(max_rows, max_file_mb), redcap_dictionary)
     cohort, report = validate_cohort(raw, allow_identifiers=allowed)
     if cohort is None:
         typer.echo(report.render_text())
@@ -206,9 +223,34 @@ def export(
 @app.command()
 def template(
     path: Annotated[Path, typer.Argument(help="Excel file to write, e.g. cohort.xlsx.")],
+    redcap: Annotated[
+        bool,
+        typer.Option(
+            "--redcap", help="Write a REDCap data dictionary (CSV) instead, e.g. dictionary.csv."
+        ),
+    ] = False,
 ) -> None:
-    """Write a fill-in Excel template with one sheet per table, units and allowed values."""
+    """Write a fill-in Excel template with one sheet per table, units and allowed values.
+
+    With --redcap, write a REDCap data dictionary of the standard: one form per table
+    (enable every form but patients as a repeating instrument).
+    """
     from cartcohort.render.standard import write_template
+
+    if redcap:
+        from cartcohort.ingest.redcap import redcap_dictionary
+
+        if path.suffix.lower() != ".csv":
+            _echo_err(
+                f"A REDCap data dictionary is a CSV file: use a .csv name (got {path.name!r})."
+            )
+            raise typer.Exit(2)
+        path.write_text(redcap_dictionary(), encoding="utf-8")
+        typer.echo(
+            f"Wrote the REDCap data dictionary to {path}. Upload it in REDCap (Project Setup > "
+            "Data Dictionary) and enable every form but 'patients' as a repeating instrument."
+        )
+        return
 
     if path.suffix.lower() != ".xlsx":
         _echo_err(f"The template is an Excel workbook: use a .xlsx name (got {path.name!r}).")
@@ -233,6 +275,31 @@ def demo(
         raise typer.Exit(2)
     paths = write_demo(out, fmt=choice)  # type: ignore[arg-type]
     typer.echo(f"Wrote {len(paths)} file(s) to {out}. The 'synthetic' cohort is simulated data.")
+
+
+map_app = typer.Typer(
+    name="map",
+    help="Column mappings: a centre's own headers and layout into the data standard.",
+    no_args_is_help=True,
+)
+app.add_typer(map_app, name="map")
+
+
+@map_app.command("suggest")
+def map_suggest(
+    path: Annotated[Path, typer.Argument(help="A CSV or XLSX file, e.g. a centre's workbook.")],
+    max_rows: MaxRowsOption = _DEFAULT_MAX_ROWS,
+    max_file_mb: MaxFileMbOption = _DEFAULT_MAX_FILE_MB,
+) -> None:
+    """Write a starting column mapping (YAML) to stdout: cartcohort map suggest FILE > mapping.yaml.
+
+    It finds the header row and group rows, maps the headers it knows (clinical synonyms,
+    then the standard's names), leaves direct identifiers out, proposes wide rules for
+    per-day blocks and lists the rest as comments. Edit it, then validate with --mapping.
+    """
+    from cartcohort.validate.suggest import suggest_mapping
+
+    typer.echo(suggest_mapping(path, limits=_limits(max_rows, max_file_mb)), nl=False)
 
 
 @app.command()
@@ -305,6 +372,7 @@ def _report_cohort(  # type: ignore[no-untyped-def]
     mapping: Path | None,
     limits: Any = None,
     allow_identifiers: list[str] | None = None,
+    redcap: Path | None = None,
 ):
     """Load and validate the cohort of ``cartcohort report`` (the demo when ``data`` is None)."""
     from cartcohort.validate import validate_cohort
@@ -315,7 +383,7 @@ def _report_cohort(  # type: ignore[no-untyped-def]
         _echo_err("No --data given: using the built-in SYNTHETIC demo cohort.")
         data = demo_path("synthetic")
     cohort, report = validate_cohort(
-        _load_raw(data, mapping, limits), allow_identifiers=_allowed(allow_identifiers)
+        _load_raw(data, mapping, limits, redcap), allow_identifiers=_allowed(allow_identifiers)
     )
     if cohort is None:
         typer.echo(report.render_text())
@@ -385,6 +453,7 @@ def report(
             "or ctcae_v6.0.",
         ),
     ] = "astct",
+    redcap_dictionary: RedcapOption = None,
 ) -> None:
     """Run analysis plans on a cohort and write the report (HTML, results.json, tables, figures).
 
@@ -416,7 +485,7 @@ def report(
         raise PlanError(msg)
     plans = [load_plan(name) for name in names]  # plan errors before any work
     cohort, validation = _report_cohort(
-        data, mapping, _limits(max_rows, max_file_mb), allow_identifiers
+        data, mapping, _limits(max_rows, max_file_mb), allow_identifiers, redcap_dictionary
     )
     assays = [_quantify(p, "qpcr", dna_ng) for p in qpcr or ()]
     assays += [_quantify(p, "immunoassay", None) for p in immunoassay or ()]

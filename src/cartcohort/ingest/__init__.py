@@ -2,8 +2,10 @@
 
 Readers accept CSV (comma, semicolon with decimal commas, tab; UTF-8 with or
 without BOM, or Latin-1), XLSX (one sheet, or one sheet per table), Parquet, a
-folder of such files and a DuckDB database. A column mapping (YAML) renames other
-headers to the standard's names. Every read is under size, row, column and unpacking limits
+folder of such files, a DuckDB database and a REDCap records export with its data
+dictionary. A column mapping (YAML; ``docs/mapping.md``) renames other headers to the
+standard's names and reshapes a centre's own workbook (header and group rows, per-day
+blocks, coded columns, local dates). Every read is under size, row, column and unpacking limits
 (:class:`ReadLimits`, checked before the data are read). Validation happens in
 :mod:`cartcohort.validate`.
 """
@@ -18,7 +20,15 @@ from cartcohort.ingest.mapping import (
     normalise_header,
     read_mapping,
 )
-from cartcohort.ingest.readers import Issue, RawCohort, RawTable, read_frames, read_source
+from cartcohort.ingest.readers import (
+    Issue,
+    RawCohort,
+    RawTable,
+    read_frames,
+    read_grids,
+    read_redcap,
+    read_source,
+)
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -31,6 +41,8 @@ __all__ = [
     "TableMapping",
     "normalise_header",
     "read_frames",
+    "read_grids",
     "read_mapping",
+    "read_redcap",
     "read_source",
 ]

@@ -36,6 +36,18 @@ import yaml
 
 from cartcohort._types import Severity
 from cartcohort.errors import IngestError
+from cartcohort.ingest._layout import (
+    HEADER_FILL,
+    NOTE_PREFIXES,
+    LongRows,
+    Problem,
+    find_header,
+    group_labels,
+    localise_dates,
+    note_rows,
+    table_date_format,
+    take_wide,
+)
 from cartcohort.ingest.limits import (
     DEFAULT_LIMITS,
     LIMITS_HINT,
@@ -122,6 +134,9 @@ class Issue:
     count
         How many rows this issue stands for: 1 for a single row; for a summary of
         further rows with the same problem, the number of those rows.
+    cell
+        The spreadsheet cell the value came from (``"AB7"``) when a row of a long table
+        was taken from a wide block (``wide:`` in a column mapping), else ``None``.
     """
 
     severity: Severity
@@ -135,14 +150,17 @@ class Issue:
     message: str
     hint: str = ""
     count: int = 1
+    cell: str | None = None
 
     @property
     def location(self) -> str:
-        """``"patients.csv row 7, column crs_grade"`` (file name, sheet, row, column)."""
+        """``"patients.csv row 7, column crs_grade"`` (file name, sheet, row or cell, column)."""
         parts = [Path(self.file).name if self.file else self.table or "cohort"]
         if self.sheet:
             parts.append(f"sheet {self.sheet!r}")
-        if self.row is not None:
+        if self.cell is not None:
+            parts.append(f"cell {self.cell}")
+        elif self.row is not None:
             parts.append(f"row {self.row}")
         text = " ".join(parts)
         if self.column:
@@ -178,6 +196,9 @@ class RawTable:
     scales
         Column name -> scale factor from the column mapping (applied after numeric
         parsing).
+    cells
+        For a long table taken from wide blocks (``wide:`` in a column mapping), the
+        source cell of each row's value (``"AB7"``); empty otherwise.
     """
 
     name: str
@@ -188,11 +209,36 @@ class RawTable:
     original_headers: Mapping[str, str] = field(default_factory=dict)
     decimal: Literal[".", ","] = "."
     scales: Mapping[str, float] = field(default_factory=dict)
+    cells: tuple[str, ...] = ()
 
     @property
     def n_rows(self) -> int:
         """Number of data rows."""
         return len(self.frame)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ColumnCount:
+    """How many columns of one file, sheet or frame were recognised.
+
+    Attributes
+    ----------
+    file, sheet, table
+        Where the columns were read, and the table the sheet was read as.
+    total
+        Columns with a header or data.
+    recognised
+        Columns read into a column of the standard (by name, mapping or wide rule).
+    ignored
+        Columns left out by ``ignore:`` in the column mapping.
+    """
+
+    file: str
+    sheet: str | None = None
+    table: str
+    total: int
+    recognised: int
+    ignored: int = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -216,6 +262,8 @@ class RawCohort:
         Free text from ``cohort.yaml``.
     path
         The path given to :func:`read_source` (empty for in-memory frames).
+    columns
+        For every file, sheet or frame read, how many of its columns were recognised.
     """
 
     tables: Mapping[str, RawTable]
@@ -225,6 +273,7 @@ class RawCohort:
     sources: tuple[SourceFile, ...] = ()
     description: str = ""
     path: str = ""
+    columns: tuple[ColumnCount, ...] = ()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -236,6 +285,24 @@ class _Log:
     def __init__(self, limits: ReadLimits = DEFAULT_LIMITS) -> None:
         self.issues: list[Issue] = []
         self.limits = limits
+        self.columns: list[ColumnCount] = []
+
+    def problem(self, problem: Problem, where: _Where) -> None:
+        """Report a problem found in a sheet's layout."""
+        self.add(
+            problem.severity,  # type: ignore[arg-type]
+            problem.rule,
+            where.file,
+            problem.message,
+            problem.hint,
+            table=where.table,
+            sheet=where.sheet,
+            row=problem.row,
+            column=problem.column,
+            value=problem.value,
+            count=problem.count,
+            cell=problem.cell,
+        )
 
     def add(
         self,
@@ -259,6 +326,7 @@ class _Log:
                 message=message,
                 hint=hint,
                 count=_opt_int(where.get("count")) or 1,
+                cell=_opt_str(where.get("cell")),
             )
         )
 
@@ -409,16 +477,27 @@ def _table_from_grid(
     log: _Log,
     *,
     decimal: Literal[".", ","],
-    mapping: TableMapping | None,
-) -> RawTable | None:
-    """Header = first non-blank row; the rows below are data. ``None`` if there is no header."""
-    start = next((i for i, row in enumerate(grid) if not _is_blank(row)), None)
-    if start is None:
-        return None
+    mapping: ColumnMapping | None,
+) -> list[RawTable]:
+    """The table of a grid, and the long tables its wide blocks give; ``[]`` without a header.
+
+    The header is the mapping's ``header_row``, else the first non-blank row unless that
+    is a title (see :func:`~cartcohort.ingest._layout.find_header`). Rows below it are
+    data, except note and total rows (reported, left out).
+    """
+    found, problems = find_header(grid, numbers, mapping)
+    for problem in problems:
+        log.problem(problem, where)
+    if found is None:
+        return []
+    start = found.index
     header = [c.strip() if c is not None else "" for c in grid[start]]
     body = list(grid[start + 1 :])
     body_numbers = list(numbers[start + 1 :])
-    while body and all(c is None for c in body[-1]):  # trailing empty lines / sheet rows
+    body, body_numbers = _drop_notes(body, body_numbers, len(header), where, log)
+    while body and all(
+        c is None for c in body[-1]
+    ):  # trailing empty lines / sheet rows (above notes)
         body.pop()
         body_numbers.pop()
     blank = [n for row, n in zip(body, body_numbers, strict=True) if _is_blank(row)]
@@ -439,11 +518,137 @@ def _table_from_grid(
         body_numbers = [n for n, k in zip(body_numbers, keep, strict=True) if k]
     width = len(header)
     padded = _fit_rows(body, body_numbers, header, where, log)
-    columns = [missing_to_none(col) for col in zip(*padded, strict=True)] if padded else []
-    if not columns:
-        columns = [np.empty(0, dtype=object) for _ in range(width)]
+    table_mapping = mapping.for_table(where.table) if mapping else None
+    taken: set[int] = set()
+    long_tables: list[RawTable] = []
+    if mapping is not None and mapping.wide:
+        labels = group_labels(grid, found.groups, width)
+        taken, long_tables = _wide_tables(
+            header, labels, padded, body_numbers, where, log, mapping, table_mapping
+        )
+    keep_columns = [j for j in range(width) if j not in taken]
+    columns = (
+        [missing_to_none([row[j] for row in padded]) for j in keep_columns]
+        if padded
+        else [np.empty(0, dtype=object) for _ in keep_columns]
+    )
+    main = _build_table(
+        [header[j] for j in keep_columns],
+        columns,
+        tuple(body_numbers),
+        where,
+        log,
+        decimal=decimal,
+        mapping=table_mapping,
+        taken=len(taken),
+    )
+    return [main, *long_tables]
+
+
+def _drop_notes(
+    body: list[Sequence[str | None]],
+    numbers: list[int],
+    width: int,
+    where: _Where,
+    log: _Log,
+) -> tuple[list[Sequence[str | None]], list[int]]:
+    """Leave out note and total rows, with a warning naming each."""
+    notes = note_rows(body, width)
+    if not notes:
+        return body, numbers
+    for position, text in notes[:MAX_ROW_ISSUES]:
+        log.add(
+            "warning",
+            "row.note",
+            where.file,
+            f"this row looks like a note or a total, not a record ({text[:60]!r}); it was "
+            "left out.",
+            "If it is a record, give it an identifier and values; notes belong below a blank "
+            "row in a sheet whose name starts with '_'.",
+            table=where.table,
+            sheet=where.sheet,
+            row=numbers[position],
+            value=text[:60],
+        )
+    if len(notes) > MAX_ROW_ISSUES:
+        rest = [numbers[p] for p, _ in notes[MAX_ROW_ISSUES:]]
+        log.add(
+            "warning",
+            "row.note",
+            where.file,
+            f"{len(rest)} more rows look like notes or totals ({_rows_text(rest)}); they were "
+            "left out.",
+            "Check that none of them is a record.",
+            table=where.table,
+            sheet=where.sheet,
+            row=rest[0],
+            count=len(rest),
+        )
+    drop = {p for p, _ in notes}
+    kept = [i for i in range(len(body)) if i not in drop]
+    return [body[i] for i in kept], [numbers[i] for i in kept]
+
+
+def _patient_column(header: Sequence[str], mapping: TableMapping | None) -> int | None:
+    for j, head in enumerate(header):
+        target = mapping.target(head) if mapping is not None else None
+        if (target.name if target is not None else normalise_header(head)) == "patient_id":
+            return j
+    return None
+
+
+def _wide_tables(
+    header: Sequence[str],
+    labels: Sequence[str],
+    body: Sequence[Sequence[str | None]],
+    numbers: Sequence[int],
+    where: _Where,
+    log: _Log,
+    mapping: ColumnMapping,
+    table_mapping: TableMapping | None,
+) -> tuple[set[int], list[RawTable]]:
+    """The long tables that the mapping's wide rules take from this grid."""
+    taken, longs, problems = take_wide(
+        header, labels, body, numbers, mapping, _patient_column(header, table_mapping)
+    )
+    for problem in problems:
+        log.problem(problem, where)
+    tables: list[RawTable] = []
+    for long in longs.values():
+        table = _long_table(long, where, log, mapping)
+        if table is not None:
+            tables.append(table)
+    return taken, tables
+
+
+def _long_table(
+    long: LongRows, where: _Where, log: _Log, mapping: ColumnMapping
+) -> RawTable | None:
+    if len(long.records) > log.limits.max_rows:
+        log.add(
+            "error",
+            "file.limit",
+            where.file,
+            f"the wide rules give {len(long.records):,} rows of table {long.table!r}, more than "
+            f"the {log.limits.max_rows:,}-row limit; the table was not read.",
+            LIMITS_HINT,
+            table=long.table,
+            sheet=where.sheet,
+        )
+        return None
+    names = list(dict.fromkeys(k for record in long.records for k in record))
+    columns = [missing_to_none([record.get(name) for record in long.records]) for name in names]
+    long_where = _Where(file=where.file, table=long.table, sheet=where.sheet, kind=where.kind)
     return _build_table(
-        header, columns, tuple(body_numbers), where, log, decimal=decimal, mapping=mapping
+        names,
+        columns,
+        tuple(long.rows),
+        long_where,
+        log,
+        decimal=".",
+        mapping=mapping.for_table(long.table),
+        cells=tuple(long.cells),
+        count=False,
     )
 
 
@@ -526,17 +731,30 @@ def _build_table(
     *,
     decimal: Literal[".", ","],
     mapping: TableMapping | None,
+    taken: int = 0,
+    cells: tuple[str, ...] = (),
+    count: bool = True,
 ) -> RawTable:
-    """Name the columns (mapping, normalisation), drop empty unnamed ones, recode values."""
+    """Name the columns (mapping, normalisation), drop empty unnamed and ignored ones, recode
+    values, add constants, read local dates; count the columns recognised (``taken``: the
+    columns wide rules took from the same grid)."""
     kept_headers: list[str] = []
     kept_columns: list[ObjectArray] = []
+    ignored = 0
     for head, values in zip(header, columns, strict=True):
         if not head and all(v is None for v in values):
             continue  # trailing delimiters: a column with neither header nor data
+        if head and mapping is not None and mapping.ignores(head):
+            ignored += 1
+            continue
         kept_headers.append(head)
         kept_columns.append(values)
     plan = resolve_headers(kept_headers, mapping)
+    spec = TABLE_BY_NAME.get(where.table)
+    standard = set(spec.column_names) if spec else set()
     for head, name in plan.duplicates:
+        if name not in standard and name not in plan.mapped:
+            continue  # a repeated header nobody uses: kept as name_2, listed as extra
         first = plan.original[name]
         log.add(
             "error",
@@ -552,13 +770,29 @@ def _build_table(
             value=head,
         )
     data = dict(zip(plan.names, kept_columns, strict=True))
+    original = dict(plan.original)
     if mapping is not None:
+        _apply_targets(data, original, mapping)
         for column, recode in mapping.values.items():
             if column in data and recode:
                 data[column] = _recode(data[column], recode)
+        _add_constants(data, original, mapping, len(row_numbers), where, log)
+    _read_dates(data, original, mapping, spec, where, log, cells)
     for column in data:
         if column == "patient_id" or column.endswith("_id"):
             data[column] = _strip_invisible(data[column], column, row_numbers, where, log)
+    if count:
+        recognised = sum(1 for name in plan.names if name in standard)
+        log.columns.append(
+            ColumnCount(
+                file=where.file,
+                sheet=where.sheet,
+                table=where.table,
+                total=len(kept_headers) + ignored + taken,
+                recognised=recognised + taken,
+                ignored=ignored,
+            )
+        )
     frame = pd.DataFrame(data, index=pd.RangeIndex(len(row_numbers)), dtype=object)
     return RawTable(
         name=where.table,
@@ -566,10 +800,95 @@ def _build_table(
         source=where.file,
         sheet=where.sheet,
         row_numbers=row_numbers,
-        original_headers=dict(plan.original),
+        original_headers=original,
         decimal=decimal,
         scales=dict(plan.scales),
+        cells=cells,
     )
+
+
+def _apply_targets(
+    data: dict[str, ObjectArray], original: dict[str, str], mapping: TableMapping
+) -> None:
+    """A target's own ``values`` recoding, and the further targets of one header."""
+    for name, head in list(original.items()):
+        target = mapping.target(head) if head else None
+        if target is None or target.name != name:
+            continue
+        source = data[name]
+        if target.values:
+            data[name] = _recode(source, target.values)
+        for more in target.also:
+            if more.name in data:
+                continue
+            data[more.name] = _recode(source, more.values) if more.values else source.copy()
+            original[more.name] = head
+
+
+def _add_constants(
+    data: dict[str, ObjectArray],
+    original: dict[str, str],
+    mapping: TableMapping,
+    n: int,
+    where: _Where,
+    log: _Log,
+) -> None:
+    for column, value in mapping.constants.items():
+        if column in data:
+            log.add(
+                "warning",
+                "mapping.constant",
+                where.file,
+                f"the mapping gives {column} the constant {value!r}, but the sheet has the "
+                "column; the sheet's values were kept.",
+                "Remove the constant from the mapping, or the column from the sheet.",
+                table=where.table,
+                sheet=where.sheet,
+                column=column,
+                value=value,
+            )
+            continue
+        data[column] = np.full(n, value, dtype=object)
+        original[column] = f"(constant {value!r})"
+
+
+def _read_dates(
+    data: dict[str, ObjectArray],
+    original: Mapping[str, str],
+    mapping: TableMapping | None,
+    spec: object,
+    where: _Where,
+    log: _Log,
+    cells: tuple[str, ...],
+) -> None:
+    """Local dates (``13.06.2021``) in date and day columns as ISO; Excel serials in date
+    columns as dates."""
+    if spec is None:
+        return
+    for column in list(data):
+        if column not in spec.column_names:  # type: ignore[attr-defined]
+            continue
+        kind = spec.column(column).type  # type: ignore[attr-defined]
+        if kind not in ("date", "day"):
+            continue
+        declared = table_date_format(mapping, column, original.get(column, ""))
+        values, problems, _ = localise_dates(
+            data[column], declared=declared, serials=kind == "date" or declared is not None
+        )
+        data[column] = values
+        for problem in problems:
+            log.problem(
+                Problem(
+                    severity=problem.severity,
+                    rule=problem.rule,
+                    message=problem.message,
+                    hint=problem.hint,
+                    column=column,
+                    value=problem.value,
+                    count=problem.count,
+                ),
+                where,
+            )
 
 
 def _strip_invisible(
@@ -813,7 +1132,7 @@ def _sniff_delimiter(text: str) -> str:
 
 def _read_csv(
     path: Path, display: str, table: str, log: _Log, mapping: ColumnMapping | None
-) -> tuple[RawTable | None, bytes]:
+) -> tuple[list[RawTable], bytes]:
     data = path.read_bytes()
     if not data.strip(b" \t\r\n\x0b\x0c\xef\xbb\xbf"):
         log.add(
@@ -824,7 +1143,7 @@ def _read_csv(
             "Export the table again; a CSV needs a header row and one row per record.",
             table=table,
         )
-        return None, data
+        return [], data
     reason = _binary_reason(data)
     fallbacks: list[_Fallback] = []
     if reason is None:
@@ -841,7 +1160,7 @@ def _read_csv(
             "Open it in Excel and use File > Save As > CSV, or rename an Excel workbook to .xlsx.",
             table=table,
         )
-        return None, data
+        return [], data
     if encoding in ("cp1252", "latin-1"):
         log.add(
             "warning",
@@ -858,21 +1177,25 @@ def _read_csv(
         log.add(
             "error", "file.limit", display, f"file not read: {problem}.", LIMITS_HINT, table=table
         )
-        return None, data
+        return [], data
     _report_nul(text, display, table, log)
     decimal: Literal[".", ","] = "," if delimiter == ";" else "."
     where = _Where(file=display, table=table, kind="csv")
     _report_fallbacks(text, fallbacks, delimiter, where, log)
-    fast = _read_plain_csv(
-        text,
-        delimiter,
-        where,
-        log,
-        decimal=decimal,
-        mapping=mapping.for_table(table) if mapping else None,
+    fast = (
+        None
+        if mapping is not None and mapping.reshapes
+        else _read_plain_csv(
+            text,
+            delimiter,
+            where,
+            log,
+            decimal=decimal,
+            mapping=mapping.for_table(table) if mapping else None,
+        )
     )
     if fast is not None:
-        return fast, data
+        return [fast], data
     try:
         records, starts = _csv_records(text, delimiter)
     except csv.Error as exc:
@@ -884,21 +1207,14 @@ def _read_csv(
             'An unclosed double quote (") usually causes this: close or remove it.',
             table=table,
         )
-        return None, data
+        return [], data
     grid: list[Sequence[str | None]] = records  # type: ignore[assignment]
     numbers = list(range(1, len(records) + 1))
-    raw = _table_from_grid(
-        grid,
-        numbers,
-        where,
-        log,
-        decimal=decimal,
-        mapping=mapping.for_table(table) if mapping else None,
-    )
+    found = _table_from_grid(grid, numbers, where, log, decimal=decimal, mapping=mapping)
     n_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
-    if raw is not None and n_lines > len(records):  # some record spans several lines
-        _check_multiline(raw, log, _Lines(starts, n_lines, len(records), delimiter))
-    return raw, data
+    if found and n_lines > len(records):  # some record spans several lines
+        _check_multiline(found[0], log, _Lines(starts, n_lines, len(records), delimiter))
+    return found, data
 
 
 def _csv_records(text: str, delimiter: str) -> tuple[list[list[str]], list[int]]:
@@ -958,7 +1274,9 @@ def _read_plain_csv(
         return None
     values = [frame[c].to_numpy(dtype=object) for c in frame.columns]
     header = [str(v[0]).strip() for v in values]
-    if not any(header):
+    if sum(1 for h in header if h) < max(1, HEADER_FILL * len(header)):
+        return None  # a title row above the header, or no header: the general reader
+    if _may_hold_notes(values):
         return None
     columns = [missing_to_none(v[1:]) for v in values]
     # blank rows: every cell empty or white space (such cells are None after
@@ -973,6 +1291,21 @@ def _read_plain_csv(
         return None
     numbers = tuple(range(2, len(frame) + 1))
     return _build_table(header, columns, numbers, where, log, decimal=decimal, mapping=mapping)
+
+
+_NOTE_START = "|".join(re.escape(p) for p in NOTE_PREFIXES)
+
+
+def _may_hold_notes(values: Sequence[ObjectArray]) -> bool:
+    """Whether a note or total row may be among the rows (the general reader reports it)."""
+    first = pd.Series(values[0][1:], dtype=object).astype(str).str.strip().str.casefold()
+    if first.str.match(_NOTE_START).any():
+        return True
+    tail = [
+        [str(v[i]) or None for v in values]
+        for i in range(max(1, len(values[0]) - 20), len(values[0]))
+    ]
+    return bool(note_rows(tail, len(values)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -1243,20 +1576,25 @@ def _read_sheets(
         where = _Where(file=display, table=table, sheet=title, kind="sheet")
         if title in formulas:
             _report_uncached(grid, formulas[title], where, log)
-        raw = _table_from_grid(
-            grid,
-            numbers,
-            where,
-            log,
-            decimal=".",
-            mapping=mapping.for_table(table) if mapping else None,
-        )
+        found = _table_from_grid(grid, numbers, where, log, decimal=".", mapping=mapping)
         seen[table] = title
-        if raw is None:
-            continue
-        if raw.n_rows == 0 and not single:
-            continue  # an unfilled sheet of the template: nothing to read, nothing lost
-        tables.append(raw)
+        for raw in found:
+            if raw is not found[0] and raw.name in seen:
+                log.add(
+                    "error",
+                    "file.duplicate_table",
+                    display,
+                    f"the wide rules take table {raw.name!r} from sheet {title!r}, but sheet "
+                    f"{seen[raw.name]!r} holds it too; only {seen[raw.name]!r} was read.",
+                    "Keep one source per table.",
+                    table=raw.name,
+                    sheet=title,
+                )
+                continue
+            seen.setdefault(raw.name, title)
+            if raw.n_rows == 0 and not single:
+                continue  # an unfilled sheet of the template: nothing to read, nothing lost
+            tables.append(raw)
     for title in unknown:
         log.add(
             "warning",
@@ -1410,7 +1748,12 @@ def read_frames(
             frame.reset_index(drop=True), where, log, mapping.for_table(table) if mapping else None
         )
     return RawCohort(
-        tables=tables, issues=tuple(log.issues), name=name, synthetic=synthetic, path=source
+        tables=tables,
+        issues=tuple(log.issues),
+        name=name,
+        synthetic=synthetic,
+        path=source,
+        columns=tuple(log.columns),
     )
 
 
@@ -1440,7 +1783,15 @@ def _read_one(
             table=default_table or "",
         )
         return [], _file_sha256(path)
-    found, sha = _read_table_file(path, display, default_table, log, mapping)
+    ext = path.suffix.lower()
+    if ext in TEXT_EXTENSIONS:
+        found, data = _read_csv(path, display, default_table or "patients", log, mapping)
+        sha = _sha256(data)
+    elif ext in EXCEL_EXTENSIONS:
+        found, sha = _read_xlsx(path, display, default_table, log, mapping), _file_sha256(path)
+    else:
+        raw_pq = _read_parquet(path, display, default_table or "patients", log, mapping)
+        found, sha = ([raw_pq] if raw_pq is not None else []), _file_sha256(path)
     for raw in found:
         _check_cell_lengths(raw, log)
     return found, sha
@@ -1480,23 +1831,6 @@ def _check_cell_lengths(raw: RawTable, log: _Log) -> None:
             value=str(raw.frame[name].iloc[first])[:60],
             count=int(over.size),
         )
-
-
-def _read_table_file(
-    path: Path,
-    display: str,
-    default_table: str | None,
-    log: _Log,
-    mapping: ColumnMapping | None,
-) -> tuple[list[RawTable], str]:
-    ext = path.suffix.lower()
-    if ext in TEXT_EXTENSIONS:
-        raw, data = _read_csv(path, display, default_table or "patients", log, mapping)
-        return ([raw] if raw is not None else []), _sha256(data)
-    if ext in EXCEL_EXTENSIONS:
-        return _read_xlsx(path, display, default_table, log, mapping), _file_sha256(path)
-    raw_pq = _read_parquet(path, display, default_table or "patients", log, mapping)
-    return ([raw_pq] if raw_pq is not None else []), _file_sha256(path)
 
 
 def _no_rows(raw: RawTable, log: _Log, *, severity: Severity) -> None:
@@ -1692,6 +2026,101 @@ def read_source(
         sources=tuple(sources),
         description=str(meta.get("description") or ""),
         path=display,
+        columns=tuple(log.columns),
+    )
+
+
+def read_redcap(
+    records: str | os.PathLike[str],
+    dictionary: str | os.PathLike[str],
+    *,
+    mapping: ColumnMapping | str | os.PathLike[str] | None = None,
+    limits: ReadLimits | None = None,
+) -> RawCohort:
+    """Read a REDCap records export (flat CSV) with the project's data dictionary (CSV).
+
+    Parameters
+    ----------
+    records
+        The records export: raw or label values, with repeating instruments and events.
+    dictionary
+        The project's data dictionary; its field types and choices give the coding (see
+        :mod:`cartcohort.ingest.redcap`).
+    mapping, limits
+        As for :func:`read_source`.
+
+    Returns
+    -------
+    RawCohort
+        ``patients`` from the forms that are not repeated; one table per repeating
+        instrument named after a table of the standard.
+
+    Raises
+    ------
+    IngestError
+        A file does not exist, the dictionary is not a REDCap data dictionary, or the
+        export has no record-id column.
+    """
+    from cartcohort.ingest.redcap import redcap_frames
+
+    source = Path(records)
+    display = str(records)
+    if not source.is_file():
+        msg = f"REDCap records export {display!r} does not exist."
+        raise IngestError(msg)
+    column_mapping = _as_mapping(mapping)
+    log = _Log(limits or DEFAULT_LIMITS)
+    problem = _limit_problem(source, log.limits)
+    if problem is not None:
+        log.add("error", "file.limit", display, f"file not read: {problem}.", LIMITS_HINT)
+        return RawCohort(tables={}, issues=tuple(log.issues), name=source.stem, path=display)
+    frames, left_out = redcap_frames(source, dictionary)
+    for field_name, why in left_out:
+        log.add(
+            "warning",
+            "redcap.identifier",
+            display,
+            f"field {field_name!r} is {why} in the data dictionary and was left out.",
+            "Nothing to do: the standard needs only the pseudonymous record id.",
+            column=field_name,
+        )
+    tables: dict[str, RawTable] = {}
+    for name, frame in frames.items():
+        table = _table_for(name)
+        if table is None:
+            log.add(
+                "warning",
+                "sheet.unknown",
+                display,
+                f"repeating instrument {name!r} is not a table of the standard and was not "
+                "read." + _suggest_table(name),
+                "Name the instrument after a table (labs, observations ...).",
+            )
+            continue
+        where = _Where(file=display, table=table, kind="csv")
+        columns = [
+            missing_to_none([row[j] for row in frame.rows]) for j in range(len(frame.header))
+        ]
+        tables[table] = _build_table(
+            frame.header,
+            columns,
+            tuple(frame.numbers),
+            where,
+            log,
+            decimal=".",
+            mapping=column_mapping.for_table(table) if column_mapping else None,
+        )
+    sources = (
+        SourceFile(path=display, sha256=_file_sha256(source), tables=tuple(tables)),
+        SourceFile(path=str(dictionary), sha256=_file_sha256(Path(dictionary)), tables=()),
+    )
+    return RawCohort(
+        tables=tables,
+        issues=tuple(log.issues),
+        name=source.stem,
+        sources=sources,
+        path=display,
+        columns=tuple(log.columns),
     )
 
 
@@ -1755,17 +2184,126 @@ def _read_file(
     return tables, [SourceFile(path=display, sha256=sha, tables=tuple(tables))], meta
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SheetGrid:
+    """The cells of one CSV file or worksheet as text, before any header is chosen.
+
+    Attributes
+    ----------
+    file, sheet
+        Where the grid was read (``sheet`` is ``None`` for a CSV file).
+    table
+        The table the sheet would be read as (by its name, or ``patients``), or ``None``.
+    cells
+        Rows of text cells (``None`` for an empty cell).
+    numbers
+        The row number of each row as the user sees it (first row = 1).
+    """
+
+    file: str
+    sheet: str | None
+    table: str | None
+    cells: tuple[tuple[str | None, ...], ...]
+    numbers: tuple[int, ...]
+
+
+def read_grids(
+    path: str | os.PathLike[str], *, limits: ReadLimits | None = None
+) -> list[SheetGrid]:
+    """The cells of a CSV file or of each worksheet of a workbook, as text, for inspecting
+    a layout (``cartcohort map suggest``); sheets starting with ``_`` are skipped.
+
+    Raises
+    ------
+    IngestError
+        The file does not exist, is not CSV or XLSX, is beyond the read limits or cannot
+        be read.
+    """
+    source = Path(path)
+    display = str(path)
+    if not source.is_file():
+        msg = f"{display!r} is not a file. Give a CSV or XLSX file."
+        raise IngestError(msg)
+    ext = source.suffix.lower()
+    if ext not in (*TEXT_EXTENSIONS, *EXCEL_EXTENSIONS):
+        msg = f"{display!r}: give a CSV or XLSX file (got {ext or 'no extension'})."
+        raise IngestError(msg)
+    limit = limits or DEFAULT_LIMITS
+    problem = _limit_problem(source, limit)
+    if problem is not None:
+        msg = f"{display!r} was not read: {problem}."
+        raise IngestError(msg)
+    default = _table_for(source.stem) or "patients"
+    if ext in TEXT_EXTENSIONS:
+        text, _, _ = _decode(source.read_bytes())
+        try:
+            records, _ = _csv_records(text, _sniff_delimiter(text))
+        except csv.Error as exc:
+            msg = f"{display!r} cannot be parsed as CSV: {exc}."
+            raise IngestError(msg) from exc
+        cells = tuple(tuple(c if c.strip() else None for c in r) for r in records)
+        return [
+            SheetGrid(
+                file=display,
+                sheet=None,
+                table=default,
+                cells=cells,
+                numbers=tuple(range(1, len(cells) + 1)),
+            )
+        ]
+    return _workbook_grids(source, display, default, limit)
+
+
+def _workbook_grids(
+    source: Path, display: str, default: str, limits: ReadLimits
+) -> list[SheetGrid]:
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(source, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types
+        msg = f"{display!r} cannot be opened as an Excel workbook ({type(exc).__name__}: {exc})."
+        raise IngestError(msg) from exc
+    try:
+        sheets = [ws for ws in wb.worksheets if not str(ws.title).startswith("_")]
+        out: list[SheetGrid] = []
+        for ws in sheets:
+            try:
+                grid, numbers = _sheet_grid(ws, limits)
+            except _SheetTooLargeError as exc:
+                msg = f"{display!r}, sheet {ws.title!r} was not read: {exc}."
+                raise IngestError(msg) from exc
+            table = _table_for(str(ws.title)) or (default if len(sheets) == 1 else None)
+            out.append(
+                SheetGrid(
+                    file=display,
+                    sheet=str(ws.title),
+                    table=table,
+                    cells=tuple(tuple(r) for r in grid),
+                    numbers=tuple(numbers),
+                )
+            )
+        return out
+    finally:
+        with contextlib.suppress(Exception):
+            wb.close()
+
+
 __all__ = [
     "DUCKDB_EXTENSIONS",
     "EXCEL_EXTENSIONS",
     "MAX_ROW_ISSUES",
     "PARQUET_EXTENSIONS",
     "TEXT_EXTENSIONS",
+    "ColumnCount",
     "Issue",
     "RawCohort",
     "RawTable",
+    "SheetGrid",
     "cell_text",
     "missing_to_none",
     "read_frames",
+    "read_grids",
+    "read_redcap",
     "read_source",
 ]

@@ -64,6 +64,71 @@ def _unknown_table(raw: RawTable) -> Issue:
     )
 
 
+#: A source this wide with fewer than half its columns recognised gets ``source.coverage``.
+COVERAGE_MIN_COLUMNS = 8
+#: Outcome columns of the patients table; an analysis plan needs at least one group.
+OUTCOME_COLUMNS: Mapping[str, tuple[str, ...]] = {
+    "response": ("best_response", "mrd_negative"),
+    "toxicity": ("crs_grade", "icans_grade"),
+    "survival": ("death", "death_day", "last_followup_day", "relapse"),
+}
+
+
+def _coverage(
+    raw: RawCohort, checked: Mapping[str, CheckedTable], source: str
+) -> tuple[str, list[Issue]]:
+    """The summary line ("N of M columns recognised; ...") and warnings when too little was
+    recognised for an analysis."""
+    total = sum(c.total for c in raw.columns)
+    recognised = sum(c.recognised for c in raw.columns)
+    ignored = sum(c.ignored for c in raw.columns)
+    patients = checked.get("patients")
+    n_patients = len(patients.frame) if patients is not None else 0
+    found = ", ".join(f"{n} ({len(t.frame)} rows)" for n, t in checked.items()) or "none"
+    left_out = f" ({ignored} left out by the mapping)" if ignored else ""
+    summary = (
+        f"{recognised} of {total} columns recognised{left_out}; {n_patients} patients; "
+        f"tables found: {found}."
+    )
+    issues: list[Issue] = []
+    if patients is None or not checked:
+        return summary, issues
+    present = set(patients.frame.columns) & set(PATIENTS.column_names)
+    tables = set(checked) - {"patients"}
+    usable = [k for k, cols in OUTCOME_COLUMNS.items() if present & set(cols)]
+    summary += (
+        f" Outcomes recognised: {', '.join(usable)}."
+        if usable
+        else " No outcome column recognised (best_response, crs_grade, death ...): the "
+        "analysis plans have nothing to analyse."
+    )
+    problems: list[str] = []
+    if not present and not tables:
+        problems.append("no column was recognised")
+    elif present <= {"patient_id"} and not tables:
+        problems.append("the patient rows have an identifier and nothing else recognised")
+    if total >= COVERAGE_MIN_COLUMNS and recognised + ignored < total / 2:
+        problems.append(
+            f"only {recognised} of {total} columns were recognised"
+            + ("" if usable else ", and no outcome column (best_response, crs_grade, death ...)")
+        )
+    if problems:
+        issues.append(
+            Issue(
+                severity="warning",
+                rule="source.coverage",
+                file=source,
+                table="patients",
+                message="; ".join(problems) + ".",
+                hint="Map the centre's headers to the standard's columns: `cartcohort map "
+                "suggest FILE > mapping.yaml` writes a starting mapping to edit, then "
+                "validate with --mapping mapping.yaml.",
+                count=max(total - recognised - ignored, 1),
+            )
+        )
+    return summary, issues
+
+
 def validate_cohort(
     raw: RawCohort, *, allow_identifiers: Iterable[str] = ()
 ) -> tuple[Cohort | None, ValidationReport]:
@@ -128,7 +193,9 @@ def validate_cohort(
         )
     if checked:
         issues.extend(check_crosstable(checked))
-    report = ValidationReport(issues=tuple(issues), source=source)
+    summary, coverage = _coverage(raw, checked, source)
+    issues.extend(coverage)
+    report = ValidationReport(issues=tuple(issues), source=source, summary=summary)
     if not report.ok or not checked:
         return None, report
     cohort = Cohort(

@@ -30,6 +30,7 @@ ISSUE_COLUMNS = (
     "message",
     "hint",
     "count",
+    "cell",
 )
 
 
@@ -44,6 +45,9 @@ class ValidationReport:
         table's columns, then rules across tables).
     source
         The path that was validated (for the header of :meth:`render_text`).
+    summary
+        How much of the source was used: "N of M columns recognised; K patients; tables
+        found: ..." (the last line of :meth:`render_text`).
 
     Notes
     -----
@@ -55,6 +59,7 @@ class ValidationReport:
 
     issues: tuple[Issue, ...] = ()
     source: str = ""
+    summary: str = ""
 
     @property
     def errors(self) -> tuple[Issue, ...]:
@@ -104,6 +109,7 @@ class ValidationReport:
             "n_errors": self.n_errors,
             "n_warnings": self.n_warnings,
             "n_error_rows": self.n_error_rows,
+            "summary": self.summary,
             "issues": [asdict(i) for i in self.issues],
         }
 
@@ -115,7 +121,9 @@ class ValidationReport:
         """A readable report: a header line with the counts, then problems by file and table.
 
         Within each file and table, errors come before warnings; each problem is
-        one line with its location, message, rule id and hint.
+        one line with its location, message, rule id and hint. The columns that are not
+        columns of the standard (``extra.column``) are listed together in one line per
+        table. The last line is :attr:`summary`.
         """
         lines = [self._headline()]
         groups: dict[tuple[str, str | None, str], list[Issue]] = {}
@@ -131,10 +139,12 @@ class ValidationReport:
                 where += f" (table {table})"
             lines.extend(("", f"{where}: {_count(n_err, 'error')}, {_count(n_warn, 'warning')}"))
             ordered = sorted(
-                issues,
+                _group_extra(issues),
                 key=lambda i: (i.severity != "error", i.row if i.row is not None else -1),
             )
             lines.extend(f"  {_line(i)}" for i in ordered)
+        if self.summary:
+            lines.extend(("", self.summary))
         return "\n".join(lines) + "\n"
 
     def _headline(self) -> str:
@@ -142,6 +152,8 @@ class ValidationReport:
         if not self.issues:
             return f"Validation of{source}: OK, no problems found."
         status = "OK" if self.ok else "FAILED"
+        if self.ok and "source.coverage" in self.rules():
+            status = "WARNING"
         extra = ""
         if self.n_error_rows != self.n_errors:
             extra = f" (affecting {self.n_error_rows} rows or files)"
@@ -156,6 +168,39 @@ class ValidationReport:
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+#: Columns named one by one in the grouped ``extra.column`` line; the rest are counted.
+EXTRA_SHOWN = 12
+
+
+def _group_extra(issues: Sequence[Issue]) -> list[Issue]:
+    """The issues with every ``extra.column`` warning after the first folded into one."""
+    extra = [i for i in issues if i.rule == "extra.column"]
+    if len(extra) < 2:
+        return list(issues)
+    shown = []
+    for issue in extra[:EXTRA_SHOWN]:
+        _, _, guess = issue.message.partition("did you mean ")
+        guess = guess.split("?")[0]
+        label = repr(issue.value) if issue.value else str(issue.column)
+        shown.append(f"{label} (did you mean {guess}?)" if guess else label)
+    more = len(extra) - EXTRA_SHOWN
+    tail = f" and {more} more" if more > 0 else ""
+    grouped = Issue(
+        severity="warning",
+        rule="extra.column",
+        file=extra[0].file,
+        sheet=extra[0].sheet,
+        table=extra[0].table,
+        message=f"{len(extra)} columns are not columns of the {extra[0].table} table and were "
+        f"kept as extra columns (text, not analysed): {', '.join(shown)}{tail}.",
+        hint=extra[0].hint,
+        count=len(extra),
+    )
+    first = issues.index(extra[0])
+    rest = [i for i in issues if i.rule != "extra.column"]
+    return [*rest[:first], grouped, *rest[first:]]
 
 
 def _line(issue: Issue) -> str:
@@ -185,6 +230,9 @@ class TableIssues:
         Where the table came from.
     row_numbers
         The user-visible row number of each frame position.
+    cells
+        The source cell of each frame position (``"AB7"``) for a long table taken from
+        wide blocks; empty otherwise.
     """
 
     def __init__(
@@ -194,11 +242,13 @@ class TableIssues:
         sheet: str | None,
         table: str,
         row_numbers: npt.NDArray[np.int64],
+        cells: Sequence[str] = (),
     ) -> None:
         self.file = file
         self.sheet = sheet
         self.table = table
         self.row_numbers = row_numbers
+        self.cells = cells
         self.issues: list[Issue] = []
 
     def row_of(self, position: int) -> int:
@@ -231,6 +281,7 @@ class TableIssues:
                 message=message,
                 hint=hint,
                 count=count,
+                cell=self.cells[position] if position is not None and self.cells else None,
             )
         )
 

@@ -25,8 +25,8 @@ import numpy.typing as npt
 import pandas as pd
 
 from cartcohort._types import Severity
-from cartcohort.ingest.mapping import normalise_header
 from cartcohort.ingest.readers import Issue, RawTable
+from cartcohort.ingest.synonyms import suggest_columns
 from cartcohort.model.standard import (
     ANALYTE_BY_NAME,
     ANALYTES,
@@ -910,9 +910,7 @@ def _check_labs(ctx: _Context, columns: dict[str, npt.NDArray[np.generic]]) -> N
 
 def _extra_column(ctx: _Context, name: str) -> None:
     header = ctx.raw.original_headers.get(name, name)
-    close = difflib.get_close_matches(
-        normalise_header(header) if header else name, list(ctx.spec.column_names), n=3, cutoff=0.6
-    )
+    close = suggest_columns(header or name, ctx.spec.name)
     guess = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else "."
     label = repr(header) if header else f"an unnamed column (kept as {name!r})"
     ctx.sink.add(
@@ -920,8 +918,9 @@ def _extra_column(ctx: _Context, name: str) -> None:
         "extra.column",
         f"{label} is not a column of the {ctx.spec.name} table{guess} "
         "It was kept as an extra column (text, not analysed).",
-        "Add it to a column-mapping file to use it under a standard name, or ignore "
-        "this warning to keep it as it is.",
+        "Add it to a column-mapping file to use it under a standard name (cartcohort map "
+        "suggest FILE writes a starting one), list it under 'ignore:', or ignore this warning "
+        "to keep it as it is.",
         column=name,
         value=header,
     )
@@ -1016,7 +1015,9 @@ def check_table(
     """
     spec = TABLE_BY_NAME[raw.name]
     rows = np.asarray(raw.row_numbers, dtype=np.int64)
-    sink = TableIssues(file=raw.source, sheet=raw.sheet, table=raw.name, row_numbers=rows)
+    sink = TableIssues(
+        file=raw.source, sheet=raw.sheet, table=raw.name, row_numbers=rows, cells=raw.cells
+    )
     ctx = _Context(raw=raw, spec=spec, sink=sink, anchors=anchors)
     for col in spec.columns:
         if col.required and col.name not in raw.frame.columns:
