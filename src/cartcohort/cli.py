@@ -453,6 +453,21 @@ def report(
             "or ctcae_v6.0.",
         ),
     ] = "astct",
+    relapse_rule: Annotated[
+        str,
+        typer.Option(
+            "--relapse-rule",
+            help="How a marrow aspirate shows relapse after CR: bbmt2010 (default, blasts >= "
+            "25 %), ponte_di_legno_2022, or threshold (with --relapse-blasts-pct).",
+        ),
+    ] = "bbmt2010",
+    relapse_blasts_pct: Annotated[
+        float | None,
+        typer.Option(
+            "--relapse-blasts-pct",
+            help="Marrow blasts (%) at or above which the threshold rule calls relapse.",
+        ),
+    ] = None,
     redcap_dictionary: RedcapOption = None,
 ) -> None:
     """Run analysis plans on a cohort and write the report (HTML, results.json, tables, figures).
@@ -468,8 +483,11 @@ def report(
     from cartcohort.render.report.build import check_report_folder
 
     check_report_folder(out)  # before any work: never a user's folder
+    from cartcohort.derive.response import resolve_relapse_rule
     from cartcohort.derive.toxicity import CRS_SCALES, ICANS_SCALES
     from cartcohort.errors import DerivationError
+
+    resolve_relapse_rule(relapse_rule, relapse_blasts_pct)  # type: ignore[arg-type]
 
     for option, value, scales in (
         ("--crs-system", crs_system, CRS_SCALES),
@@ -500,6 +518,8 @@ def report(
         cohort,
         crs_system=crs_system,  # type: ignore[arg-type]
         icans_system=icans_system,  # type: ignore[arg-type]
+        relapse_rule=relapse_rule,  # type: ignore[arg-type]
+        relapse_blasts_pct=relapse_blasts_pct,
     )
     n_analyses = sum(len(p.analyses) for p in plans)
     progress = _Progress(total=n_analyses)

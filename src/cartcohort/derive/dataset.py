@@ -30,7 +30,7 @@ from cartcohort.derive.burden import derive_burden
 from cartcohort.derive.endpoints import EfsNonresponse, derive_endpoints_with_exclusions
 from cartcohort.derive.kinetics import KineticsResult, kinetics_nca
 from cartcohort.derive.labs import peak_table
-from cartcohort.derive.response import derive_response
+from cartcohort.derive.response import RelapseRule, derive_response, resolve_relapse_rule
 from cartcohort.derive.risk_scores import easix, m_easix
 from cartcohort.derive.toxicity import grade_crs, grade_icans, summarize_crs, summarize_icans
 from cartcohort.derive.toxicity.crs import CrsSystem
@@ -444,6 +444,8 @@ def derive(
     crs_system: CrsSystem = "astct",
     efs_nonresponse: EfsNonresponse = "day0",
     icans_system: IcansSystem = "astct",
+    relapse_rule: RelapseRule = "bbmt2010",
+    relapse_blasts_pct: float | None = None,
 ) -> AnalysisDataset:
     """Apply every derivation to ``cohort`` and return the analysis dataset.
 
@@ -460,6 +462,12 @@ def derive(
     icans_system
         ICANS grading system for grades derived from bedside observations: ``"astct"``
         (default, ASTCT 2019) or ``"ctcae_v6.0"`` (see :func:`cartcohort.grade_icans`).
+    relapse_rule
+        How a marrow shows relapse after CR: ``"bbmt2010"`` (default, marrow blasts >= 25 %),
+        ``"ponte_di_legno_2022"`` or ``"threshold"`` with ``relapse_blasts_pct`` (see
+        :func:`cartcohort.derive_response`).
+    relapse_blasts_pct
+        The marrow-blast percent of the ``"threshold"`` rule (only with that rule).
 
     Returns
     -------
@@ -485,6 +493,7 @@ def derive(
     >>> int(ds.patients["severe_crs"].sum()) > 0
     True
     """
+    resolve_relapse_rule(relapse_rule, relapse_blasts_pct)  # a wrong setting fails at once
     log = _Log()
     patients = cohort.patients.copy()
     _product(cohort, patients, log)
@@ -497,7 +506,14 @@ def derive(
     nca = _kinetics(cohort, patients, log)
     patients = log.call(lambda: derive_burden(patients))
     marrow = cohort.tables.get("marrow")
-    patients = log.call(lambda: derive_response(patients, marrow))
+    patients = log.call(
+        lambda: derive_response(
+            patients,
+            marrow,
+            relapse_rule=relapse_rule,
+            relapse_blasts_pct=relapse_blasts_pct,
+        )
+    )
     events = cohort.tables.get("events")
     result = log.call(
         lambda: derive_endpoints_with_exclusions(
@@ -521,7 +537,12 @@ def derive(
             "crs_system": crs_system,
             "icans_system": icans_system,
             "efs_nonresponse": efs_nonresponse,
-            "relapse_rule": "bbmt2010",
+            "relapse_rule": relapse_rule,
+            **(
+                {"relapse_blasts_pct": str(relapse_blasts_pct)}
+                if relapse_blasts_pct is not None
+                else {}
+            ),
             **{k: str(v) for k, v in result.options.items()},
         },
         cohort_name=cohort.name,

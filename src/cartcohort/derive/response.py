@@ -260,7 +260,7 @@ def _marrow_relapse_days(
     return rows.groupby("patient_id")["day"].min()
 
 
-def _resolve_relapse_rule(rule: RelapseRule | None, pct: float | None) -> tuple[RelapseRule, float]:
+def resolve_relapse_rule(rule: RelapseRule | None, pct: float | None) -> tuple[RelapseRule, float]:
     """The rule and threshold to use; ``relapse_blasts_pct`` alone means ``threshold``."""
     if rule is None:
         rule = "threshold" if pct is not None else "bbmt2010"
@@ -372,7 +372,7 @@ def derive_response(
     if by_day < 0 or window_days < 0:
         msg = f"`by_day` and `window_days` must be >= 0; got {by_day} and {window_days}."
         raise DerivationError(msg)
-    rule, pct = _resolve_relapse_rule(relapse_rule, relapse_blasts_pct)
+    rule, pct = resolve_relapse_rule(relapse_rule, relapse_blasts_pct)
     ids = _patient_ids(patients, "patients")
     out = patients.copy()
     best = _response_levels(patients).to_numpy(dtype=object, copy=True)

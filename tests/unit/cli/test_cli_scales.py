@@ -72,3 +72,30 @@ def test_developmental_delay_column_reaches_the_icans_grades() -> None:
     others = ds.icans_daily[ds.icans_daily["patient_id"] != adult]
     same = base.icans_daily[base.icans_daily["patient_id"] != adult]
     assert others["assessment"].astype(str).tolist() == same["assessment"].astype(str).tolist()
+
+
+def test_report_refuses_a_threshold_rule_without_its_percent(
+    tmp_path: Path, run_cli: RunCli
+) -> None:
+    r = run_cli("report", "--relapse-rule", "threshold", "--out", "r", cwd=tmp_path)
+    assert r.returncode == 1
+    assert "needs `relapse_blasts_pct`" in r.stderr
+    assert not (tmp_path / "r").exists()
+
+
+def test_report_refuses_an_unknown_relapse_rule(tmp_path: Path, run_cli: RunCli) -> None:
+    r = run_cli("report", "--relapse-rule", "five_percent", "--out", "r", cwd=tmp_path)
+    assert r.returncode == 1
+    assert "must be one of bbmt2010, ponte_di_legno_2022, threshold" in r.stderr
+
+
+def test_the_chosen_relapse_rule_reaches_the_dataset() -> None:
+    cohort = load_cohort(demo_path("synthetic"))
+    default = derive(cohort)
+    assert default.options["relapse_rule"] == "bbmt2010"
+    low = derive(cohort, relapse_rule="threshold", relapse_blasts_pct=5.0)
+    assert low.options["relapse_rule"] == "threshold"
+    assert low.options["relapse_blasts_pct"] == "5.0"
+    # a lower threshold never finds fewer marrow relapses
+    n_default = default.patients["relapse_day_marrow"].notna().sum()
+    assert low.patients["relapse_day_marrow"].notna().sum() >= n_default

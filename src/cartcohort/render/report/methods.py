@@ -71,6 +71,15 @@ DERIVATION_TEXT: dict[str, dict[str, str]] = {
         "'Immune effector cell-associated neurotoxicity syndrome' (ICE bands; CAPD with the "
         "level of consciousness for children).",
     },
+    "relapse_rule": {
+        "bbmt2010": "Relapse after CR read from marrow aspirates as >= 25 % blasts (BBMT 2010 "
+        "ALL response criteria), or as reported.",
+        "ponte_di_legno_2022": "Relapse after CR read from marrow aspirates by the "
+        "Ponte-di-Legno 2022 consensus (Buchmann et al., Blood 2022) as far as the marrow "
+        "table carries it, or as reported.",
+        "threshold": "Relapse after CR read from marrow aspirates as blasts at or above a "
+        "user-set threshold (not a published rule), or as reported.",
+    },
     "efs_nonresponse": {
         "day0": "Primary non-response counted as an event-free-survival event at day 0.",
         "assessment": "Primary non-response counted as an event-free-survival event at the day "
