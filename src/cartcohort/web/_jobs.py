@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,12 +45,22 @@ def run_job(
     validation: ValidationReport | None,
     slot: threading.Semaphore,
     hide_paths: Callable[[str], str],
+    derive_options: Mapping[str, Any] | None = None,
 ) -> None:
-    """Do the whole run; never raises (the outcome is in ``job.state`` and ``job.message``)."""
+    """Do the whole run; never raises (the outcome is in ``job.state`` and ``job.message``).
+
+    ``derive_options`` are passed to :func:`cartcohort.derive.dataset.derive` (grading scales,
+    relapse rule), as ``cartcohort report``'s options are."""
     with slot:
         job.update(state="running", phase="Deriving the analysis dataset", started=time.monotonic())
         try:
-            _work(job, plan=plan, cohort=cohort, validation=validation)
+            _work(
+                job,
+                plan=plan,
+                cohort=cohort,
+                validation=validation,
+                derive_options=derive_options or {},
+            )
         except CartcohortError as exc:
             job.update(state="failed", message=hide_paths(str(exc)))
         except Exception:
@@ -64,11 +74,18 @@ def run_job(
             job.update(seconds=time.monotonic() - job.started)
 
 
-def _work(job: Job, *, plan: Plan, cohort: Cohort, validation: ValidationReport | None) -> None:
+def _work(
+    job: Job,
+    *,
+    plan: Plan,
+    cohort: Cohort,
+    validation: ValidationReport | None,
+    derive_options: Mapping[str, Any],
+) -> None:
     from cartcohort.derive.dataset import derive
     from cartcohort.plan.run import run_plan
 
-    dataset = derive(cohort)
+    dataset = derive(cohort, **derive_options)
 
     def analysis_progress(analysis_id: str, index: int, total: int) -> None:
         job.update(phase=f"Running analysis {analysis_id}", index=index, total=total)

@@ -12,14 +12,19 @@ import dataclasses
 import secrets
 import threading
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from cartcohort.errors import PlanError
+from cartcohort.derive.response import resolve_relapse_rule
+from cartcohort.derive.toxicity import CRS_SCALES, ICANS_SCALES
+from cartcohort.derive.toxicity.criteria import Scale
+from cartcohort.errors import DerivationError, PlanError
 from cartcohort.plan.run import preview_plan
 from cartcohort.plan.schema import Plan, builtin_plans, load_plan, parse_plan
 from cartcohort.web import _jobs
@@ -119,8 +124,53 @@ def _page(request: Request, *, error: str = "", status: int = 200) -> Response:
         "custom_name": session.custom_plan_name,
         "jobs": jobs,
         "error": error,
+        "crs_scales": _scale_titles(CRS_SCALES),
+        "icans_scales": _scale_titles(ICANS_SCALES),
+        "relapse_rules": RELAPSE_RULE_TITLES,
     }
     return render(request, "analysis.html", context, status=status)
+
+
+#: The relapse rules offered on the page (keys of ``derive(relapse_rule=...)``).
+RELAPSE_RULE_TITLES: tuple[tuple[str, str], ...] = (
+    ("bbmt2010", "BBMT 2010: marrow blasts ≥ 25 %"),
+    ("ponte_di_legno_2022", "Ponte-di-Legno 2022 (Buchmann et al., Blood 2022)"),
+    ("threshold", "A marrow-blast threshold of my own (not a published rule)"),
+)
+
+
+def _scale_titles(scales: Mapping[str, Scale]) -> tuple[tuple[str, str], ...]:
+    return tuple((key, scale.title) for key, scale in scales.items())
+
+
+def _derive_options(form: Any) -> dict[str, Any]:
+    """The grading scales and relapse rule chosen on the page, checked as the CLI checks them
+    (:class:`DerivationError` with the allowed values)."""
+    crs = str(form.get("crs_system") or "astct")
+    icans = str(form.get("icans_system") or "astct")
+    for label, value, allowed in (
+        ("CRS scale", crs, CRS_SCALES),
+        ("ICANS scale", icans, ICANS_SCALES),
+    ):
+        if value not in allowed:
+            msg = f"The {label} must be one of {', '.join(allowed)}; got {value!r}."
+            raise DerivationError(msg)
+    rule = str(form.get("relapse_rule") or "bbmt2010")
+    raw_pct = str(form.get("relapse_blasts_pct") or "").strip()
+    pct: float | None = None
+    if rule == "threshold":
+        try:
+            pct = float(raw_pct) if raw_pct else None
+        except ValueError:
+            msg = f"The relapse threshold must be a percent (a number); got {raw_pct!r}."
+            raise DerivationError(msg) from None
+    resolve_relapse_rule(rule, pct)  # type: ignore[arg-type]
+    return {
+        "crs_system": crs,
+        "icans_system": icans,
+        "relapse_rule": rule,
+        "relapse_blasts_pct": pct,
+    }
 
 
 async def analysis_page(request: Request) -> Response:
@@ -160,8 +210,12 @@ async def run(request: Request) -> Response:
     session = session_of(request)
     if session.cohort is None:
         return _page(request, error="Load a valid cohort on the Cohort page first.", status=400)
-    async with request.form(max_files=0, max_fields=5) as form:
+    async with request.form(max_files=0, max_fields=8) as form:
         key = str(form.get("plan", ""))
+        try:
+            options = _derive_options(form)
+        except DerivationError as exc:
+            return _page(request, error=str(exc), status=400)
     if key == UPLOADED and session.custom_plan is not None:
         plan = session.custom_plan
     elif key in builtin_plans():
@@ -185,6 +239,7 @@ async def run(request: Request) -> Response:
             "validation": session.report,
             "slot": request.app.state.job_slot,
             "hide_paths": session.hide_paths,
+            "derive_options": options,
         },
         name=f"cartcohort-job-{job_id}",
         daemon=True,

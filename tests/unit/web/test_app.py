@@ -6,6 +6,7 @@ HTTP layer passes the right inputs, shows the library's answer and refuses what 
 
 from __future__ import annotations
 
+import html
 import io
 import re
 import time
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
+from cartcohort.errors import PlanError
 from cartcohort.ingest import read_mapping, read_source
 from cartcohort.store import read_cohort
 from cartcohort.validate import validate_cohort
@@ -740,3 +742,63 @@ def test_assay_page_refuses_bad_input_with_a_message(client: TestClient) -> None
     assert r.status_code == 400
     assert "signal" in r.text
     assert "Traceback" not in r.text
+
+
+def test_the_run_form_offers_every_scale_and_relapse_rule(client: TestClient) -> None:
+    client.post("/cohort/demo", data={"demo": "synthetic"})
+    page = client.get("/analysis").text
+    for key in ("ctcae_v5.0", "ctcae_v6.0", "lee2014", "ponte_di_legno_2022", "threshold"):
+        assert f'value="{key}"' in page
+    assert '<select name="icans_system"' in page
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"crs_system": "ctcae_v7"}, "The CRS scale must be one of astct"),
+        ({"icans_system": "lee2014"}, "The ICANS scale must be one of astct, ctcae_v6.0"),
+        ({"relapse_rule": "threshold"}, "needs `relapse_blasts_pct`"),
+        ({"relapse_rule": "threshold", "relapse_blasts_pct": "five"}, "must be a percent"),
+    ],
+)
+def test_a_wrong_scale_or_rule_is_refused_before_the_run(
+    client: TestClient, fields: dict[str, str], message: str
+) -> None:
+    client.post("/cohort/demo", data={"demo": "synthetic"})
+    r = client.post("/analysis/run", data={"plan": "tumor-burden", **fields})
+    assert r.status_code == 400
+    assert message in html.unescape(r.text)
+
+
+def test_the_chosen_scales_reach_the_derivation(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: dict[str, Any] = {}
+
+    def fake_derive(cohort: Any, **options: Any) -> Any:
+        seen.update(options)
+        raise PlanError("stop here")  # the test needs only the options
+
+    import cartcohort.derive.dataset
+
+    monkeypatch.setattr(cartcohort.derive.dataset, "derive", fake_derive)
+    client.post("/cohort/demo", data={"demo": "synthetic"})
+    r = client.post(
+        "/analysis/run",
+        data={
+            "plan": "tumor-burden",
+            "crs_system": "ctcae_v6.0",
+            "icans_system": "ctcae_v6.0",
+            "relapse_rule": "threshold",
+            "relapse_blasts_pct": "5",
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    assert _wait(client, r.headers["location"])["state"] == "failed"
+    assert seen == {
+        "crs_system": "ctcae_v6.0",
+        "icans_system": "ctcae_v6.0",
+        "relapse_rule": "threshold",
+        "relapse_blasts_pct": 5.0,
+    }
