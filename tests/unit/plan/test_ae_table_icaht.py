@@ -44,3 +44,23 @@ def test_icaht_rows_count_the_derived_grades(demo: cc.Cohort) -> None:
 def test_icaht_rows_can_be_switched_off(demo: cc.Cohort) -> None:
     table = _table(demo, ", icaht: false")
     assert not any("ICAHT" in str(t) for t in table.index)
+
+
+def test_the_ae_table_draws_the_icaht_counts_figure(demo: cc.Cohort) -> None:
+    output = run_plan(parse_plan(PLAN.format(extra="")), demo).outputs[0]
+    (figure,) = output.figures
+    assert figure.name == "ae_icaht_counts"
+    assert "UNVERIFIED" in figure.caption
+    fig = figure.draw()
+    try:
+        titles = " ".join(ax.get_title(loc="left") for ax in fig.axes)
+        assert "ICAHT" in titles
+    finally:
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+
+
+def test_no_icaht_figure_when_icaht_is_off(demo: cc.Cohort) -> None:
+    output = run_plan(parse_plan(PLAN.format(extra=", icaht: false")), demo).outputs[0]
+    assert output.figures == ()

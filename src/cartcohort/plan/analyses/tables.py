@@ -26,8 +26,9 @@ from __future__ import annotations
 
 import re
 import warnings
+from dataclasses import dataclass
 from functools import partial
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -43,6 +44,7 @@ from cartcohort.derive.toxicity.ctcae import (
     grade_lab_aes,
     worst_lab_aes,
 )
+from cartcohort.derive.toxicity.icaht import grade_icaht
 from cartcohort.errors import CartcohortError, PlanError
 from cartcohort.plan.analyses._common import (
     Ard,
@@ -57,7 +59,11 @@ from cartcohort.plan.outputs import AnalysisOutput, FigureOutput, TableOutput
 from cartcohort.plan.schema import AETable, Distribution, InfusionComparison, Listing, Table1
 from cartcohort.render.figures.dynamics import plot_dynamics
 from cartcohort.render.figures.groups import plot_group_values, plot_stacked_bars
+from cartcohort.render.figures.icaht import plot_icaht_counts
 from cartcohort.render.format import format_p, format_percent, round_half_up
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 OVERALL = "Overall"
 
@@ -576,6 +582,58 @@ _ICAHT_ROWS = {
 _ICAHT_CATEGORY = "Haematotoxicity (ICAHT, EHA/EBMT)"
 
 
+@dataclass(frozen=True)
+class _IcahtCounts:
+    """Draws ANC and platelets over time with the ICAHT thresholds (plot_icaht_counts); a
+    picklable callable, so that the report can draw it in another process. The counts are
+    graded again when the figure is drawn, with derive()'s inputs (its warnings are already
+    in the dataset's)."""
+
+    labs: pd.DataFrame
+    events: pd.DataFrame | None
+    treatments: pd.DataFrame | None
+    patient_ids: tuple[object, ...]
+
+    def __call__(self) -> Figure:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = grade_icaht(
+                self.labs,
+                events=self.events,
+                treatments=self.treatments,
+                patient_ids=list(self.patient_ids),
+            )
+        return plot_icaht_counts(result)  # the report's caption says what it shows
+
+
+def _icaht_figure(spec: AETable, ctx: Context) -> tuple[FigureOutput, ...]:
+    """The ICAHT counts figure when ICAHT rows are on and the labs hold ANC or platelets."""
+    if not spec.icaht or not ctx.cohort.has("labs"):
+        return ()
+    labs = ctx.cohort.table("labs")
+    ids = tuple(ctx.patients["patient_id"].tolist())
+    labs = labs[labs["analyte"].isin(["anc", "platelets"]) & labs["patient_id"].isin(ids)]
+    if labs.empty:
+        return ()
+    return (
+        FigureOutput(
+            name=f"{spec.id}_icaht_counts",
+            caption=(
+                f"ANC and platelets after infusion in {len(ids)} patients (median of the "
+                "measured values per day where at least 3), with the ICAHT thresholds and the "
+                "day-30 boundary between early and late ICAHT (EHA/EBMT; the N-ICAHT table is "
+                "UNVERIFIED, docs/methods/icaht.md)."
+            ),
+            draw=_IcahtCounts(
+                labs=labs.reset_index(drop=True),
+                events=ctx.cohort.tables.get("events"),
+                treatments=ctx.cohort.tables.get("treatments"),
+                patient_ids=ids,
+            ),
+        ),
+    )
+
+
 def _icaht_rows(ctx: Context) -> pd.DataFrame:
     """Worst ICAHT grade per patient and phase, from the derived columns (grade_icaht)."""
     parts = []
@@ -662,6 +720,7 @@ def run_ae_table(spec: AETable, ctx: Context) -> AnalysisOutput:
                 formats={c: "percent" for c in display.columns if c.startswith("percent_")},
             ),
         ),
+        figures=_icaht_figure(spec, ctx) if not icaht.empty else (),
         methods=(
             MethodInfo(
                 estimator=f"CTCAE v{spec.version} worst grade",
