@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -166,17 +167,33 @@ def _check_units(frame: pd.DataFrame) -> None:
         raise DerivationError(msg)
 
 
-def _prepare(
-    labs: pd.DataFrame, analytes: Sequence[str] | None, collector: WarningCollector
+def numeric_labs(
+    labs: pd.DataFrame,
+    analytes: Sequence[str] | None = None,
+    *,
+    unknown: Literal["error", "drop"] = "error",
 ) -> pd.DataFrame:
-    """Canonical analyte names, numeric day/value, unit-checked, sorted, no duplicates."""
+    """The ``labs`` rows of ``analytes`` (default all) with canonical analyte names, numeric
+    ``day`` and ``value`` (missing values kept), each value in its analyte's canonical unit.
+
+    ``unknown="drop"`` leaves out analytes that the standard does not know instead of refusing
+    them (for a derivation that reads only a few analytes). Raises :class:`DerivationError`
+    for missing columns, non-numeric days or values, rows without a patient or day, and values
+    in another unit (load the data with :func:`cartcohort.validate.load_cohort`, which converts).
+    """
     _require_columns(labs, ("patient_id", "day", "analyte", "value", "unit"), "labs")
     frame = labs[["patient_id", "day", "analyte", "value", "unit"]].copy()
-    names = {n: _resolve(n).name for n in frame["analyte"].dropna().unique()}
+    if unknown == "error":
+        names = {n: _resolve(n).name for n in frame["analyte"].dropna().unique()}
+    else:
+        found = {n: analyte_for(str(n)) for n in frame["analyte"].dropna().unique()}
+        names = {n: a.name for n, a in found.items() if a is not None}
     frame["analyte"] = frame["analyte"].map(names)
     if analytes is not None:
         wanted = {_resolve(a).name for a in analytes}
         frame = frame[frame["analyte"].isin(wanted)]
+    elif unknown == "drop":
+        frame = frame[frame["analyte"].notna()]
     try:
         frame["day"] = pd.to_numeric(frame["day"]).astype(np.float64)
         frame["value"] = pd.to_numeric(frame["value"]).astype(np.float64)
@@ -186,11 +203,19 @@ def _prepare(
     if frame["day"].isna().any() or frame["patient_id"].isna().any():
         msg = "`labs` has rows without `patient_id` or `day`; validate the table first."
         raise DerivationError(msg)
+    _check_units(frame[frame["value"].notna()])
+    return frame
+
+
+def _prepare(
+    labs: pd.DataFrame, analytes: Sequence[str] | None, collector: WarningCollector
+) -> pd.DataFrame:
+    """Canonical analyte names, numeric day/value, unit-checked, sorted, no duplicates."""
+    frame = numeric_labs(labs, analytes)
     missing = frame["value"].isna()
     if missing.any():
         collector.warn(f"{int(missing.sum())} lab value(s) missing were dropped.")
         frame = frame[~missing]
-    _check_units(frame)
     frame = frame.sort_values(["patient_id", "analyte", "day"], kind="mergesort")
     dup = frame.duplicated(["patient_id", "analyte", "day"])
     if dup.any():

@@ -54,8 +54,8 @@ import numpy.typing as npt
 import pandas as pd
 
 from cartcohort._results import MethodInfo, WarningCollector
+from cartcohort.derive.labs import numeric_labs
 from cartcohort.errors import DerivationError, DerivationWarning
-from cartcohort.model.standard import ANALYTE_BY_NAME, analyte_for, normalise_unit
 
 BoolArray = npt.NDArray[np.bool_]
 FloatArray = npt.NDArray[np.float64]
@@ -264,38 +264,10 @@ class IcahtResult:
 # input
 # ----------------------------------------------------------------------------------------------
 def _labs_frame(labs: pd.DataFrame, analytes: Sequence[str]) -> pd.DataFrame:
-    needed = ("patient_id", "day", "analyte", "value", "unit")
-    missing = [c for c in needed if c not in labs.columns]
-    if missing:
-        msg = f"`labs` lacks column(s) {missing}; expected {list(needed)}."
-        raise DerivationError(msg)
-    frame = labs[list(needed)].copy()
-    names = {n: analyte_for(str(n)) for n in frame["analyte"].dropna().unique()}
-    frame["analyte"] = frame["analyte"].map(
-        {k: (v.name if v is not None else None) for k, v in names.items()}
-    )
-    frame = frame[frame["analyte"].isin(list(analytes))]
-    try:
-        frame["day"] = pd.to_numeric(frame["day"]).astype(np.float64)
-        frame["value"] = pd.to_numeric(frame["value"]).astype(np.float64)
-    except (TypeError, ValueError) as exc:
-        msg = "`labs.day` and `labs.value` must be numeric; validate the table first."
-        raise DerivationError(msg) from exc
-    if frame["day"].isna().any() or frame["patient_id"].isna().any():
-        msg = "`labs` has rows without `patient_id` or `day`; validate the table first."
-        raise DerivationError(msg)
+    frame = numeric_labs(labs, analytes, unknown="drop")
     if (frame["day"] != np.round(frame["day"])).any():
         msg = "`labs.day` must hold whole days since infusion for ICAHT."
         raise DerivationError(msg)
-    pairs = frame[["analyte", "unit"]].drop_duplicates().itertuples(index=False)
-    for name, unit in pairs:
-        canonical = ANALYTE_BY_NAME[str(name)].unit
-        if not isinstance(unit, str) or normalise_unit(unit) != normalise_unit(canonical):
-            msg = (
-                f"labs: {name} has values in {unit!r}; ICAHT needs {canonical!r}. Load the "
-                "data with cartcohort.validate.load_cohort, which converts units."
-            )
-            raise DerivationError(msg)
     frame = frame.dropna(subset=["value"])
     # several values on one day: the lowest counts (the day was below if any value was)
     lowest: pd.DataFrame = frame.groupby(["patient_id", "analyte", "day"], as_index=False).agg(
