@@ -69,6 +69,8 @@ _EXPORTS: dict[str, str] = {
     "PHTestResult": "cartcohort.analyse.cox",
     "logistic_regression": "cartcohort.analyse.logistic",
     "LogisticResult": "cartcohort.analyse.logistic",
+    # counting-process data, delayed entry, restricted mean survival (issue 16)
+    "to_counting_process": "cartcohort.analyse.counting",
     # clinical derivations
     "grade_crs": "cartcohort.derive.toxicity",
     "summarize_crs": "cartcohort.derive.toxicity",
@@ -152,6 +154,7 @@ if TYPE_CHECKING:  # let type checkers and IDEs see the real objects
         cochran_armitage_test,
         fisher_exact,
     )
+    from cartcohort.analyse.counting import to_counting_process
     from cartcohort.analyse.cox import CoxResult, PHTestResult, cox_ph
     from cartcohort.analyse.km import (
         FollowUpResult,
