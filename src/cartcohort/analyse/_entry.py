@@ -40,4 +40,28 @@ def as_start(values: pd.Series, stop: FloatArray, *, start: str, time: str) -> F
     return arr
 
 
-__all__ = ["as_start"]
+def count_not_entered(
+    entry: FloatArray,
+    entry_group: npt.NDArray[np.int64],
+    at: FloatArray,
+    at_group: npt.NDArray[np.int64],
+) -> npt.NDArray[np.int64]:
+    """Per query ``(at, at_group)``: rows of that group with ``entry >= at``.
+
+    These rows have not entered yet, so they are not at risk at ``at``: the number
+    at risk with entry times is the right-censored count (``time >= at``) minus this.
+    Entries and query times are ranked together, so each count is two
+    ``searchsorted`` calls on integer keys ``group * (R + 1) + rank``.
+    """
+    n = entry.size
+    values, inverse = np.unique(np.concatenate([entry, at]), return_inverse=True)
+    span = np.int64(values.size + 1)
+    rank = inverse.astype(np.int64)
+    keys = np.sort(entry_group.astype(np.int64) * span + rank[:n])
+    base = at_group.astype(np.int64) * span
+    upper = np.searchsorted(keys, base + span - 1, side="right")
+    lower = np.searchsorted(keys, base + rank[n:], side="left")
+    return np.asarray(upper - lower, dtype=np.int64)
+
+
+__all__ = ["as_start", "count_not_entered"]

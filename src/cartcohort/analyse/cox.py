@@ -658,7 +658,7 @@ def _build_result(
             "strata": ", ".join(strata) or None,
             "eps": EPS,
             "iter_max": ITER_MAX,
-            "start": start,
+            **({"start": start} if start else {}),
         },
         reference=_REFERENCE,
     )

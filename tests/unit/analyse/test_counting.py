@@ -118,3 +118,21 @@ def test_cox_with_start_records_rows_and_method() -> None:
     assert fit.n == len(frame)
     assert fit.n_events == 3
     assert fit.method.options["start"] == "tstart"
+
+
+def test_km_and_logrank_start_errors() -> None:
+    from cartcohort.analyse.km import kaplan_meier
+    from cartcohort.analyse.logrank import logrank_test
+
+    frame = pd.DataFrame(
+        {"t0": [0, 2, 1, 0], "t": [3, 5, 6, 8], "e": [1, 1, 0, 1], "g": ["a", "b", "a", "b"]}
+    )
+    with pytest.raises(AnalysisError, match="log-rank test only"):
+        logrank_test(frame, start="t0", time="t", event="e", by="g", rho=1)
+    with pytest.raises(AnalysisError, match="must be below the time column"):
+        kaplan_meier(frame.assign(t0=[0, 5, 1, 0]), start="t0", time="t", event="e")
+    with pytest.raises(AnalysisError, match="`start` must be the name of one column"):
+        kaplan_meier(frame, start=["t0"], time="t", event="e")  # type: ignore[arg-type]
+    fit = kaplan_meier(frame, start="t0", time="t", event="e")
+    # at t = 3 rows entering at 0, 2, 1 and 0 are at risk (all four)
+    assert fit.table["n_risk"].tolist() == [4, 3, 2, 1]
