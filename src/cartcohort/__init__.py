@@ -71,6 +71,10 @@ _EXPORTS: dict[str, str] = {
     "LogisticResult": "cartcohort.analyse.logistic",
     # counting-process data, delayed entry, restricted mean survival (issue 16)
     "to_counting_process": "cartcohort.analyse.counting",
+    "rmst": "cartcohort.analyse.rmst",
+    "milestone_difference": "cartcohort.analyse.rmst",
+    "RMSTResult": "cartcohort.analyse.rmst",
+    "MilestoneResult": "cartcohort.analyse.rmst",
     # clinical derivations
     "grade_crs": "cartcohort.derive.toxicity",
     "summarize_crs": "cartcohort.derive.toxicity",
@@ -155,6 +159,7 @@ if TYPE_CHECKING:  # let type checkers and IDEs see the real objects
         fisher_exact,
     )
     from cartcohort.analyse.counting import to_counting_process
+    from cartcohort.analyse.rmst import MilestoneResult, RMSTResult, milestone_difference, rmst
     from cartcohort.analyse.cox import CoxResult, PHTestResult, cox_ph
     from cartcohort.analyse.km import (
         FollowUpResult,
