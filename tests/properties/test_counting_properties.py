@@ -3,6 +3,8 @@
 - splitting each subject's follow-up at arbitrary days, without changing any covariate,
   leaves the Cox fit unchanged (coefficients, information, tests and cox.zph);
 - ``start`` all zero gives the same fit as no ``start``;
+- the Mantel-Byar test equals the score test of the Cox model with the time-dependent
+  indicator when event times are distinct (Efron and Breslow);
 - ``to_counting_process`` partitions follow-up: the intervals of a patient tile
   ``(0, time]``, the event is on the last one only, and each indicator is 0 before its
   day and 1 from it on.
@@ -17,7 +19,7 @@ import pandas as pd
 from hypothesis import given, reject, settings
 from hypothesis import strategies as st
 
-from cartcohort.analyse.counting import to_counting_process
+from cartcohort.analyse.counting import mantel_byar_test, to_counting_process
 from cartcohort.analyse.cox import CoxResult, cox_ph
 from cartcohort.errors import AnalysisError
 
@@ -117,3 +119,43 @@ def test_split_tiles_follow_up(frame: pd.DataFrame) -> None:
         day = src["split_day"]
         expected = (rows["tstart"] >= day).astype(int) if not np.isnan(day) else 0
         np.testing.assert_array_equal(rows["after"], expected)
+
+
+@st.composite
+def distinct_cohorts(draw: st.DrawFn) -> pd.DataFrame:
+    n = draw(st.integers(min_value=6, max_value=30))
+    times = draw(st.lists(st.integers(2, 400), min_size=n, max_size=n, unique=True))
+    events = draw(st.lists(st.booleans(), min_size=n, max_size=n))
+    cut = draw(st.lists(st.floats(0, 1), min_size=n, max_size=n))
+    day = [np.nan if c < 0.4 else float(np.floor(c * t)) for c, t in zip(cut, times, strict=True)]
+    return pd.DataFrame({"pid": range(n), "time": times, "event": events, "hsct_day": day})
+
+
+@given(distinct_cohorts(), st.sampled_from(["efron", "breslow"]))
+@SETTINGS
+def test_mantel_byar_is_the_cox_score_test_without_ties(frame: pd.DataFrame, ties: str) -> None:
+    # Event times are distinct (interval ends at exposure days are censorings), so the
+    # hypergeometric log-rank variance equals the Cox information at beta = 0.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            mb = mantel_byar_test(
+                frame, id="pid", time="time", event="event", exposure_day="hsct_day"
+            )
+        except AnalysisError:
+            reject()
+    if caught:  # e.g. a group without events: keep the samples clean
+        reject()
+    split = to_counting_process(
+        frame, id="pid", time="time", event="event", changes={"exposed": "hsct_day"}
+    )
+    with warnings.catch_warnings():  # a monotone likelihood leaves the score test valid
+        warnings.simplefilter("ignore")
+        try:
+            cox = cox_ph(
+                split, start="tstart", time="tstop", event="event", covariates=["exposed"],
+                ties=ties,
+            )  # fmt: skip
+        except AnalysisError:  # e.g. non-convergence without a diverging term
+            reject()
+    np.testing.assert_allclose(mb.statistic, cox.score_test.statistic, rtol=1e-9)

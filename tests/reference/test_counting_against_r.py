@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cartcohort.analyse.counting import to_counting_process
+from cartcohort.analyse.counting import mantel_byar_test, simon_makuch, to_counting_process
 from cartcohort.analyse.cox import CoxResult, cox_ph
 
 DATA = json.loads((Path(__file__).parent / "cases" / "counting.json").read_text(encoding="utf-8"))
@@ -140,3 +140,44 @@ def test_check_ph_matches_r_cox_zph(case_id: str, transform: str) -> None:
     np.testing.assert_allclose(table["statistic"], _vec(exp["statistic"]), rtol=rtol)
     np.testing.assert_array_equal(table["df"], _vec(exp["df"]))
     np.testing.assert_allclose(table["p_value"], _vec(exp["p_value"]), rtol=rtol)
+
+
+TIME_DEPENDENT = {case["id"]: case for case in DATA["time_dependent"]}
+
+
+@pytest.mark.parametrize("case_id", list(TIME_DEPENDENT))
+def test_mantel_byar_matches_r_coxph_exact_score(case_id: str) -> None:
+    case = TIME_DEPENDENT[case_id]
+    frame = pd.DataFrame(case["input"])
+    event = "event" if "event" in frame.columns else "status"
+    res = mantel_byar_test(
+        frame, id="id", time="time", event=event, exposure_day=case["exposure_day"]
+    )
+    exp = case["mantel_byar"]
+    np.testing.assert_allclose(res.statistic, exp["statistic"], rtol=CLOSED_FORM_RTOL)
+    np.testing.assert_allclose(res.p_value, exp["p_value"], rtol=CLOSED_FORM_RTOL)
+    assert (res.df, res.n_events) == (exp["df"], exp["n_events"])
+    assert res.method.estimator == "Mantel-Byar test"
+    # with tied event times the Efron score test differs, as R's does
+    split = to_counting_process(
+        frame, id="id", time="time", event=event, changes={"exposed": case["exposure_day"]}
+    )
+    efron = cox_ph(split, start="tstart", time="tstop", event=event, covariates=["exposed"])
+    np.testing.assert_allclose(efron.score_test.statistic, case["efron_score"], rtol=1e-10)
+
+
+@pytest.mark.parametrize("case_id", list(TIME_DEPENDENT))
+def test_simon_makuch_matches_r_survfit(case_id: str) -> None:
+    case = TIME_DEPENDENT[case_id]
+    frame = pd.DataFrame(case["input"])
+    event = "event" if "event" in frame.columns else "status"
+    fit = simon_makuch(frame, id="id", time="time", event=event, exposure_day=case["exposure_day"])
+    exp = case["simon_makuch"]
+    assert fit.table["group"].astype(str).tolist() == exp["group"]
+    for col in ("n_risk", "n_event", "n_censor"):
+        np.testing.assert_array_equal(fit.table[col], exp[col], err_msg=col)
+    for col in ("time", "estimate", "std_err", "lower", "upper"):
+        got = fit.table[col].to_numpy(dtype=float)
+        want = np.array([np.nan if v is None else v for v in exp[col]], dtype=float)
+        np.testing.assert_allclose(got, want, rtol=CLOSED_FORM_RTOL, err_msg=col)
+    assert fit.method.estimator == "Simon-Makuch"

@@ -133,6 +133,51 @@ cases <- list(
            split_out, "tstart", "tstop", "death", c("age", "bulky", "hsct", "relapse"))
 )
 
+# Time-dependent binary exposure: Mantel-Byar test and Simon-Makuch curves.
+# R has no Mantel-Byar function and survdiff rejects (start, stop] data; the oracle is the
+# score test of coxph(Surv(tstart, tstop, event) ~ exposed, ties = "exact") (the
+# Mantel-Haenszel log-rank sum over the current-exposure risk sets; equal to survdiff on
+# right-censored data). Simon-Makuch = survfit(Surv(tstart, tstop, event) ~ exposed).
+# The heart data are rebuilt as one row per patient with the transplant day (Mantel & Byar
+# 1974 analysed these data); splitting them again must give R's heart rows.
+heart_pat <- do.call(rbind, lapply(split(heart, heart$id), function(d) {
+  tx <- as.integer(as.character(d$transplant)) == 1
+  data.frame(id = d$id[1], time = max(d$stop), event = d$event[nrow(d)],
+             tx_day = if (any(tx)) min(d$start[tx]) else NA_real_)
+}))
+rownames(heart_pat) <- NULL
+# Split at the HSCT day only (the split above is also at relapse days).
+cohort_split <- tmerge(cohort[, c("id", "time", "status", "hsct_day")], cohort, id = id,
+                       death = event(time, status))
+cohort_split <- tmerge(cohort_split, cohort, id = id, hsct = tdc(hsct_day))
+cohort_split <- data.frame(tstart = cohort_split$tstart, tstop = cohort_split$tstop,
+                           death = cohort_split$death, hsct = cohort_split$hsct)
+td_case <- function(name, patients, split_df, exposure_day, exposed) {
+  form <- as.formula(paste0("Surv(tstart, tstop, event) ~ ", exposed))
+  names(split_df)[names(split_df) %in% c("start", "death")] <- c("tstart", "event")[
+    match(names(split_df)[names(split_df) %in% c("start", "death")], c("start", "death"))]
+  names(split_df)[names(split_df) == "stop"] <- "tstop"
+  exact <- coxph(form, data = split_df, ties = "exact")
+  efron <- coxph(form, data = split_df, ties = "efron")
+  sm <- summary(survfit(form, data = split_df, conf.type = "log-log"), censored = TRUE)
+  list(
+    id = name, input = patients, exposure_day = exposure_day,
+    mantel_byar = list(statistic = unname(exact$score), df = 1L,
+                       p_value = pchisq(unname(exact$score), 1, lower.tail = FALSE),
+                       n_events = exact$nevent),
+    efron_score = unname(efron$score),
+    simon_makuch = list(group = sub(paste0("^", exposed, "="), "", as.character(sm$strata)),
+                        time = sm$time, n_risk = sm$n.risk, n_event = sm$n.event,
+                        n_censor = sm$n.censor, estimate = sm$surv, std_err = sm$std.err,
+                        lower = sm$lower, upper = sm$upper)
+  )
+}
+time_dependent <- list(
+  td_case("heart-transplant", heart_pat, heart2, "tx_day", "transplant"),
+  td_case("cohort-hsct", cohort[, c("id", "time", "status", "hsct_day")], cohort_split,
+          "hsct_day", "hsct")
+)
+
 pkg <- function(p) as.character(packageVersion(p))
 out <- list(
   provenance = list(
@@ -147,7 +192,8 @@ out <- list(
     input = cohort,
     expected = split_out
   ),
-  cases = cases
+  cases = cases,
+  time_dependent = time_dependent
 )
 write_json(out, "tests/reference/cases/counting.json", digits = NA, auto_unbox = TRUE, pretty = TRUE,
            na = "null", dataframe = "columns")

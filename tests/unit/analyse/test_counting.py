@@ -136,3 +136,22 @@ def test_km_and_logrank_start_errors() -> None:
     fit = kaplan_meier(frame, start="t0", time="t", event="e")
     # at t = 3 rows entering at 0, 2, 1 and 0 are at risk (all four)
     assert fit.table["n_risk"].tolist() == [4, 3, 2, 1]
+
+
+def test_mantel_byar_and_simon_makuch_errors_and_groups() -> None:
+    from cartcohort.analyse.counting import mantel_byar_test, simon_makuch
+
+    frame = _cohort()
+    with pytest.raises(AnalysisError, match="already have a column 'exposed'"):
+        mantel_byar_test(
+            frame.assign(exposed=1), id="pid", time="days", event="died", exposure_day="hsct_day"
+        )
+    with pytest.raises(AnalysisError, match="`exposure_day` must be a column name"):
+        simon_makuch(frame, id="pid", time="days", event="died", exposure_day=3)  # type: ignore[arg-type]
+    fit = simon_makuch(frame, id="pid", time="days", event="died", exposure_day="hsct_day")
+    assert fit.groups == (0, 1)
+    # patient c is exposed from day 0 (alone at risk in group 1 at day 30); a moves to
+    # group 1 on day 40
+    exposed = fit.table[fit.table["group"] == 1]
+    assert exposed["time"].tolist() == [30.0, 100.0]
+    assert exposed["n_risk"].tolist() == [1, 1]
