@@ -150,6 +150,16 @@ class CumulativeIncidence(_Analysis):
     time_unit: Literal["months", "days"] = "months"
 
 
+class RMST(_Analysis):
+    """Restricted mean survival time up to ``tau_days`` by group, difference and ratio."""
+
+    type: Literal["rmst"]
+    endpoint: str
+    by: str | None = None
+    tau_days: int = Field(gt=0)
+    milestones_days: list[int] = Field(default_factory=list)
+
+
 class Regression(_Analysis):
     """Shared keys of Cox and logistic regression."""
 
@@ -261,7 +271,8 @@ Analysis = Annotated[
     | Listing
     | Swimmer
     | AETable
-    | InfusionComparison,
+    | InfusionComparison
+    | RMST,
     Field(discriminator="type"),
 ]
 
@@ -280,6 +291,7 @@ ANALYSIS_TYPES = (
     "swimmer",
     "ae_table",
     "infusion_comparison",
+    "rmst",
 )
 
 
