@@ -180,6 +180,9 @@ class Cox(Regression):
     type: Literal["cox"]
     endpoint: str
     ties: Literal["efron", "breslow"] = "efron"
+    #: Time-dependent yes/no covariates: name -> column of the day it switches on
+    #: (days since infusion), e.g. {hsct: hsct_day}; see docs/analysis-plans.md.
+    time_dependent: dict[str, str] = Field(default_factory=dict)
 
 
 class Logistic(Regression):
