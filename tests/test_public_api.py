@@ -30,6 +30,9 @@ EXPECTED = sorted(
         "kruskal_wallis_test", "correlation", "TTestResult", "MannWhitneyResult", "AnovaResult",
         "KruskalWallisResult", "CorrelationResult", "logistic_regression", "LogisticResult",
         "cox_ph", "CoxResult", "PHTestResult",
+        # counting-process data, delayed entry, restricted mean survival (issue 16)
+        "to_counting_process", "mantel_byar_test", "simon_makuch", "rmst", "milestone_difference",
+        "RMSTResult", "MilestoneResult",
         # clinical derivations
         "grade_crs", "summarize_crs", "grade_icans", "summarize_icans", "crs_concordance",
         "concordance_table", "derive_burden", "derive_response", "derive_endpoints",

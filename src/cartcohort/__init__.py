@@ -69,6 +69,14 @@ _EXPORTS: dict[str, str] = {
     "PHTestResult": "cartcohort.analyse.cox",
     "logistic_regression": "cartcohort.analyse.logistic",
     "LogisticResult": "cartcohort.analyse.logistic",
+    # counting-process data, delayed entry, restricted mean survival (issue 16)
+    "to_counting_process": "cartcohort.analyse.counting",
+    "mantel_byar_test": "cartcohort.analyse.counting",
+    "simon_makuch": "cartcohort.analyse.counting",
+    "rmst": "cartcohort.analyse.rmst",
+    "milestone_difference": "cartcohort.analyse.rmst",
+    "RMSTResult": "cartcohort.analyse.rmst",
+    "MilestoneResult": "cartcohort.analyse.rmst",
     # clinical derivations
     "grade_crs": "cartcohort.derive.toxicity",
     "summarize_crs": "cartcohort.derive.toxicity",
@@ -157,6 +165,7 @@ if TYPE_CHECKING:  # let type checkers and IDEs see the real objects
         cochran_armitage_test,
         fisher_exact,
     )
+    from cartcohort.analyse.counting import mantel_byar_test, simon_makuch, to_counting_process
     from cartcohort.analyse.cox import CoxResult, PHTestResult, cox_ph
     from cartcohort.analyse.km import (
         FollowUpResult,
@@ -171,6 +180,7 @@ if TYPE_CHECKING:  # let type checkers and IDEs see the real objects
         logrank_test,
         logrank_trend_test,
     )
+    from cartcohort.analyse.rmst import MilestoneResult, RMSTResult, milestone_difference, rmst
     from cartcohort.assay import (
         QuantificationResult,
         StandardCurveResult,

@@ -23,6 +23,14 @@ O(n p^2), no loop over subjects or over death times. Work arrays are allocated
 once per fit and reused across Newton steps (large fresh temporaries cost as
 much as the arithmetic).
 
+With entry (interval start) times, as R's ``Surv(tstart, tstop, event)``, the
+risk set of a death at ``t`` is ``{i : start_i < t <= stop_i}``: the prefix sums
+above minus the sums over the rows of the stratum with ``start_i >= t`` (a
+second cumulative sum over the rows sorted by descending start, read at each
+death). In the information, ``C1_i`` likewise loses the deaths at or before
+``start_i``. This is R's ``agfit4.c`` risk set; without entry times nothing
+changes.
+
 The Newton-Raphson iteration follows R survival 3.5-3 ``coxfit6.c`` (see
 :func:`newton_raphson`).
 """
@@ -63,6 +71,12 @@ class RiskSets:
     tied_start: IntArray  # start (into ``tied``) of each tied-death group
     tied_of: IntArray  # tied-death group (0..) of each entry of ``tied``
     efron: bool
+    start: FloatArray | None = None  # sorted entry times (None: everyone enters at 0)
+    entry_order: IntArray | None = None  # sorted rows ordered by stratum, start descending
+    entry_stratum: IntArray | None = None  # stratum code in ``entry_order``
+    death_entry_row: IntArray | None = None  # last entry-order row with start >= death time
+    entry_first_row: IntArray | None = None  # first sorted row (stratum) with time <= start
+    entry_has_row: BoolArray | None = None  # whether ``entry_first_row`` is in the stratum
 
     @property
     def n_deaths(self) -> int:
@@ -71,9 +85,18 @@ class RiskSets:
 
 
 def build_risk_sets(
-    time: FloatArray, event: BoolArray, strata: IntArray | None, *, efron: bool
+    time: FloatArray,
+    event: BoolArray,
+    strata: IntArray | None,
+    *,
+    efron: bool,
+    start: FloatArray | None = None,
 ) -> RiskSets:
-    """Sort once and precompute the tie-group and tied-death structure."""
+    """Sort once and precompute the tie-group and tied-death structure.
+
+    ``time`` is the interval end; ``start`` (optional) the entry or interval start,
+    each strictly below its ``time`` (checked by the caller).
+    """
     n = time.size
     stratified = strata is not None
     st = np.zeros(n, dtype=np.intp) if strata is None else strata.astype(np.intp)
@@ -100,6 +123,7 @@ def build_risk_sets(
     tied = np.flatnonzero(counts[dg] > 1)
     tnew = np.ones(tied.size, dtype=bool)
     tnew[1:] = dg[tied[1:]] != dg[tied[:-1]]
+    entry = {} if start is None else _entry_layout(t_s, start[order], st_s, death_rows)
     return RiskSets(
         order=order,
         time=t_s,
@@ -116,20 +140,60 @@ def build_risk_sets(
         tied_start=np.flatnonzero(tnew),
         tied_of=np.cumsum(tnew) - 1,
         efron=efron,
+        **entry,
     )
 
 
-def _cumsum_rows(values: FloatArray, rs: RiskSets) -> None:
+def _entry_layout(
+    t_s: FloatArray, start_s: FloatArray, st_s: IntArray, death_rows: IntArray
+) -> dict[str, Any]:
+    """Index arrays that remove the not-yet-entered rows from each risk set.
+
+    Times and starts are ranked together, so "start >= t" and "time <= start" are
+    comparisons of integer keys ``stratum * (R + 1) + (R - 1 - rank)`` (ascending key
+    = stratum ascending, value descending), answered by ``searchsorted``.
+    """
+    values, inverse = np.unique(np.concatenate([t_s, start_s]), return_inverse=True)
+    n = t_s.size
+    big = np.int64(values.size + 1)
+    desc = np.int64(values.size - 1) - inverse.astype(np.int64)
+    st = st_s.astype(np.int64)
+    time_key = st * big + desc[:n]  # ascending along the sorted rows
+    start_key = st * big + desc[n:]
+    entry_order = np.argsort(start_key, kind="stable")
+    entry_sorted = start_key[entry_order]
+    # Deaths: the last entry-order row of the stratum with start >= death time.
+    dkey = time_key[death_rows]
+    last = np.searchsorted(entry_sorted, dkey, side="right") - 1
+    first_of_stratum = np.searchsorted(entry_sorted, st[death_rows] * big, side="left")
+    death_entry_row = np.where(last >= first_of_stratum, last, -1)
+    # Rows: the first sorted row of the stratum whose time is <= the row's start.
+    first = np.searchsorted(time_key, start_key, side="left")
+    stratum_end = np.searchsorted(time_key, (st + 1) * big, side="left")
+    has = first < stratum_end
+    return {
+        "start": start_s,
+        "entry_order": entry_order.astype(np.intp),
+        "entry_stratum": st_s[entry_order],
+        "death_entry_row": death_entry_row.astype(np.intp),
+        "entry_first_row": np.where(has, first, 0).astype(np.intp),
+        "entry_has_row": has,
+    }
+
+
+def _cumsum_rows(values: FloatArray, rs: RiskSets, stratum: IntArray | None = None) -> None:
     """In-place cumulative sum along the rows (last axis), restarting at each stratum.
 
     Strata use pandas' grouped cumulative sum, so no stratum inherits rounding
-    error from the totals of the strata sorted before it.
+    error from the totals of the strata sorted before it. ``stratum`` overrides
+    the strata of the rows (for another row order).
     """
     if not rs.stratified:
         np.cumsum(values, axis=-1, out=values)
         return
     frame = pd.DataFrame(values.T)
-    values[...] = frame.groupby(rs.row_stratum, sort=False).cumsum().to_numpy().T
+    by = rs.row_stratum if stratum is None else stratum
+    values[...] = frame.groupby(by, sort=False).cumsum().to_numpy().T
 
 
 def _revcumsum_rows(values: FloatArray, rs: RiskSets) -> FloatArray:
@@ -210,10 +274,18 @@ class CoxEngine:
         if self._efron_ties:
             rows = rs.death_rows[rs.tied]
             tied_sums = [np.add.reduceat(np.take(row, rows), rs.tied_start) for row in stack]
+        entered = None
+        if rs.entry_order is not None:
+            # Sums over the rows not yet entered (start >= death time), per death.
+            entered = np.take(stack, rs.entry_order, axis=1)
+            _cumsum_rows(entered, rs, rs.entry_stratum)
         _cumsum_rows(stack, rs)
         per_death = self._per_death
         for k in range(stack.shape[0]):  # p + 1 rows, not subjects
             np.take(stack[k], rs.death_risk_row, out=per_death[k])
+        if entered is not None and rs.death_entry_row is not None:
+            late = rs.death_entry_row >= 0
+            per_death[:, late] -= entered[:, rs.death_entry_row[late]]
         if tied_sums is not None:
             f = rs.frac[rs.tied]
             for k in range(stack.shape[0]):
@@ -234,7 +306,11 @@ class CoxEngine:
         if death_weight is not None:
             inv = inv * death_weight
         c1 = np.asarray(np.bincount(rs.death_risk_row, inv, minlength=n), dtype=np.float64)
-        w = terms.r * _revcumsum_rows(c1, rs)
+        c1 = _revcumsum_rows(c1, rs)
+        if rs.entry_first_row is not None and rs.entry_has_row is not None:
+            # deaths at or before a row's start are not in its risk set
+            c1 = c1 - np.where(rs.entry_has_row, c1[rs.entry_first_row], 0.0)
+        w = terms.r * c1
         if self._efron_ties:
             # tied deaths are only partly in the risk set of their own tie group
             tied = rs.tied
@@ -524,6 +600,14 @@ def concordance(rs: RiskSets, lp: FloatArray) -> ConcordanceCounts:
     d_i[dead] += greater
     t_i[dead] += equal
     conc, disc, tied_x = int(less.sum()), int(greater.sum()), int(equal.sum())
+    if rs.start is not None:
+        # Remove the pairs of a death with a row that has not entered yet (start >= t).
+        adj_c, adj_d, adj_t, totals = _not_entered_pairs(rs, rk.astype(np.int64))
+        seq = order if time_ties else np.arange(n)
+        c_i -= adj_c[seq]
+        d_i -= adj_d[seq]
+        t_i -= adj_t[seq]
+        conc, disc, tied_x = conc - totals[0], disc - totals[1], tied_x - totals[2]
     heads = d & (k_in == 0)
     tied_pairs = int(np.sum(gsize[heads] * (gsize[heads] - 1) // 2))
     heads = d & (e_in == 0)
@@ -548,6 +632,84 @@ def concordance(rs: RiskSets, lp: FloatArray) -> ConcordanceCounts:
 
 
 Int64Array = npt.NDArray[np.int64]
+
+
+def _smaller_flagged(
+    stratum: Int64Array, value_desc: Int64Array, first: BoolArray, keys: Int64Array, span: int
+) -> Int64Array:
+    """Per element: earlier elements of its stratum with ``first`` set and a smaller key.
+
+    The sequence is stratum ascending, then ``value_desc`` ascending, then ``first``
+    elements before the others; within a stratum, "earlier" is that order.
+    """
+    seq = np.lexsort((~first, value_desc, stratum))
+    s = stratum[seq]
+    key = (s.max() - s) * span + keys[seq]  # earlier strata get larger keys
+    _, flagged = count_before_smaller(key, first[seq])
+    out = np.empty(seq.size, dtype=np.int64)
+    out[seq] = flagged
+    return out
+
+
+def _not_entered_pairs(
+    rs: RiskSets, rank: Int64Array
+) -> tuple[Int64Array, Int64Array, Int64Array, tuple[int, int, int]]:
+    """Pairs (death at ``t``, row of its stratum with ``start >= t``) by linear predictor.
+
+    :func:`concordance` counts every row with a later end as comparable; with entry
+    times the rows not yet entered are not in the risk set (R's ``concordance`` for
+    ``(start, stop]`` data compares a death with its risk set). Returns, per sorted
+    row, the concordant, discordant and tied-in-lp pairs to remove (each pair counts
+    for both of its rows) and the three totals.
+    """
+    assert rs.start is not None
+    n = rank.size
+    n_rank = int(rank.max()) + 1
+    span = 2 * n_rank
+    _, inverse = np.unique(np.concatenate([rs.time, rs.start]), return_inverse=True)
+    t_rank, s_rank = inverse[:n].astype(np.int64), inverse[n:].astype(np.int64)
+    st = rs.row_stratum.astype(np.int64)
+    dead = rs.death_rows
+    nd = dead.size
+    both_st = np.concatenate([st, st[dead]])
+    rows_first = np.concatenate([np.ones(n, dtype=bool), np.zeros(nd, dtype=bool)])
+    # Deaths: rows entering at or after the death (start >= t), by descending value.
+    desc = np.concatenate([-s_rank, -t_rank[dead]])
+    r_both = np.concatenate([rank, rank[dead]])
+    lt = _smaller_flagged(both_st, desc, rows_first, 2 * r_both + rows_first, span)[n:]
+    le = _smaller_flagged(both_st, desc, rows_first, 2 * r_both + ~rows_first, span)[n:]
+    later = _count_flagged_before(both_st, desc, rows_first)[n:]
+    d_conc, d_tied = lt, le - lt
+    d_disc = later - le
+    # Rows: deaths at or before the row's start (t <= start), by ascending value.
+    deaths_first = ~rows_first[::-1]  # deaths then rows
+    st2 = np.concatenate([st[dead], st])
+    asc = np.concatenate([t_rank[dead], s_rank])
+    rr = (n_rank - 1) - np.concatenate([rank[dead], rank])  # reversed: smaller = higher lp
+    gt = _smaller_flagged(st2, asc, deaths_first, 2 * rr + deaths_first, span)[nd:]
+    ge = _smaller_flagged(st2, asc, deaths_first, 2 * rr + ~deaths_first, span)[nd:]
+    before = _count_flagged_before(st2, asc, deaths_first)[nd:]
+    adj_c = gt.copy()
+    adj_t = ge - gt
+    adj_d = before - ge
+    adj_c[dead] += d_conc
+    adj_d[dead] += d_disc
+    adj_t[dead] += d_tied
+    totals = (int(d_conc.sum()), int(d_disc.sum()), int(d_tied.sum()))
+    return adj_c, adj_d, adj_t, totals
+
+
+def _count_flagged_before(stratum: Int64Array, value: Int64Array, first: BoolArray) -> Int64Array:
+    """Per element: earlier elements of its stratum with ``first`` set (same order as
+    :func:`_smaller_flagged`)."""
+    seq = np.lexsort((~first, value, stratum))
+    s = stratum[seq]
+    f = first[seq].astype(np.int64)
+    cum = np.cumsum(f) - f
+    _, sstart = _runs(s)
+    out = np.empty(seq.size, dtype=np.int64)
+    out[seq] = cum - cum[sstart]
+    return out
 
 
 def _equal_and_higher(

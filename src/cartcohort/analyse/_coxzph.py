@@ -32,12 +32,19 @@ from cartcohort.errors import AnalysisError, DegenerateDataError
 FloatArray = npt.NDArray[np.float64]
 
 
-def time_transform(time: FloatArray, event: npt.NDArray[np.bool_], transform: str) -> FloatArray:
+def time_transform(
+    time: FloatArray,
+    event: npt.NDArray[np.bool_],
+    transform: str,
+    start: FloatArray | None = None,
+) -> FloatArray:
     """``g(t)`` before centring, for every row (any order).
 
     ``km`` is ``1 - S(t-)`` with ``S`` the Kaplan-Meier estimate of all rows,
-    ignoring strata (as R); ``rank`` is the average rank of the time among all
-    rows; ``identity`` and ``log`` are the time itself and its logarithm.
+    ignoring strata (as R); with entry times ``start`` a row is at risk on
+    ``(start, time]`` (R's ``survfitKM`` on ``Surv(start, stop, event)``).
+    ``rank`` is the average rank of the time among all rows; ``identity`` and
+    ``log`` are the time itself and its logarithm.
     """
     if transform == "identity":
         return time.astype(np.float64)
@@ -56,6 +63,8 @@ def time_transform(time: FloatArray, event: npt.NDArray[np.bool_], transform: st
     at_time = np.bincount(inverse, minlength=uniq.size)
     deaths = np.bincount(inverse, weights=event.astype(np.float64), minlength=uniq.size)
     at_risk = np.cumsum(at_time[::-1])[::-1].astype(np.float64)
+    if start is not None:  # not yet entered: start >= u
+        at_risk -= start.size - np.searchsorted(np.sort(start), uniq, side="left")
     surv = np.cumprod(1.0 - deaths / at_risk)
     before = np.concatenate(([1.0], surv[:-1]))
     return np.asarray(1.0 - before[inverse], dtype=np.float64)
@@ -74,7 +83,7 @@ def zph_table(
     rs = engine.rs
     xt = engine.xt
     p = xt.shape[0]
-    g_row = time_transform(rs.time, rs.event, transform)
+    g_row = time_transform(rs.time, rs.event, transform, rs.start)
     g_row = g_row - g_row[rs.event].mean()
     g = g_row[rs.death_rows]
     terms = engine.terms(beta)

@@ -26,6 +26,7 @@ from cartcohort._results import MethodInfo, WarningCollector, frame_to_ard
 from cartcohort._types import CIMethod
 from cartcohort.analyse._data import as_event, as_time, group_levels, prepare
 from cartcohort.analyse._dist import norm_ppf
+from cartcohort.analyse._entry import as_start, count_not_entered
 from cartcohort.errors import AnalysisError, DegenerateWarning
 
 if TYPE_CHECKING:
@@ -164,8 +165,17 @@ class _Curves:
     bounds: IntArray  # rows of group g are bounds[g]:bounds[g + 1]
 
 
-def _km_curves(time: FloatArray, event: BoolArray, gcode: IntArray, n_groups: int) -> _Curves:
-    """Kaplan–Meier estimate and Greenwood variance for each group, fully vectorised."""
+def _km_curves(
+    time: FloatArray,
+    event: BoolArray,
+    gcode: IntArray,
+    n_groups: int,
+    entry: FloatArray | None = None,
+) -> _Curves:
+    """Kaplan–Meier estimate and Greenwood variance for each group, fully vectorised.
+
+    With ``entry`` (delayed entry), a row is at risk at ``t`` when ``entry < t <= time``.
+    """
     tcode, utimes = sorted_codes(time)
     n_times = utimes.size
     cell, keys = compress_keys(gcode * n_times + tcode, n_groups * n_times)
@@ -178,6 +188,8 @@ def _km_curves(time: FloatArray, event: BoolArray, gcode: IntArray, n_groups: in
     # at risk = rows of the same group with time >= t: a suffix sum within each group
     suffix = np.concatenate([np.cumsum(total[::-1])[::-1], [0]])
     n_risk = suffix[:-1] - suffix[bounds[cell_group + 1]]
+    if entry is not None:
+        n_risk = n_risk - count_not_entered(entry, gcode, cell_time, cell_group)
 
     factor = 1.0 - deaths / n_risk
     surv = np.empty(factor.size, dtype=np.float64)
@@ -530,8 +542,12 @@ def _median_frame(
     return frame
 
 
-def _km_method(ci_method: CIMethod, confidence_level: float, *, reverse: bool) -> MethodInfo:
+def _km_method(
+    ci_method: CIMethod, confidence_level: float, *, reverse: bool, start: str | None = None
+) -> MethodInfo:
     what = "reverse Kaplan–Meier (censoring as the event)" if reverse else "Kaplan–Meier"
+    if start:
+        what += f" with delayed entry (at risk from {start})"
     return MethodInfo(
         estimator="reverse Kaplan-Meier" if reverse else "Kaplan-Meier",
         description=(
@@ -545,6 +561,7 @@ def _km_method(ci_method: CIMethod, confidence_level: float, *, reverse: bool) -
             "variance": "Greenwood",
             "r_default_ci_method": "log",
             "extend": False,
+            **({"start": start} if start else {}),
         },
         reference=_KM_REFERENCE,
     )
@@ -557,11 +574,13 @@ def _fit(
     event: str,
     by: str | None,
     flip: bool,
+    start: str | None = None,
 ) -> tuple[_Curves, list[object], int, tuple[str, ...]]:
     """Prepare inputs and fit the curves; ``flip`` makes censoring the event."""
-    prepared = prepare(data, {"time": time, "event": event, "by": by})
+    prepared = prepare(data, {"time": time, "event": event, "by": by, "start": start})
     frame = prepared.frame
     t = as_time(frame[time], time) + 0.0  # + 0.0 turns -0.0 into 0.0
+    entry = None if start is None else as_start(frame[start], t, start=start, time=time) + 0.0
     e = as_event(frame[event], event)
     if flip:
         e = ~e
@@ -570,7 +589,7 @@ def _fit(
         codes = np.zeros(t.size, dtype=np.int64)
     else:
         labels, codes = levels_and_codes(frame[by])
-    curves = _km_curves(t, e, codes, len(labels))
+    curves = _km_curves(t, e, codes, len(labels), entry)
     return curves, labels, prepared.n_excluded, prepared.exclusions
 
 
@@ -582,6 +601,7 @@ def kaplan_meier(
     by: str | None = None,
     ci_method: CIMethod = "log-log",
     confidence_level: float = 0.95,
+    start: str | None = None,
 ) -> KaplanMeierResult:
     """Kaplan–Meier survival curves with Greenwood SEs, pointwise CIs and medians.
 
@@ -602,6 +622,10 @@ def kaplan_meier(
         default ``conf.type``) or ``"plain"``.
     confidence_level
         Level of the pointwise and median confidence intervals, in (0, 1).
+    start
+        Optional column of entry times (delayed entry, left truncation), R's
+        ``Surv(start, time, event)``: a row is at risk at ``t`` when
+        ``start < t <= time``. Each row must have ``start < time``.
 
     Returns
     -------
@@ -648,6 +672,12 @@ def kaplan_meier(
     slightly different rule in that last case (it returns the start of the flat
     stretch); results follow ``quantile.survfit``.
 
+    With ``start``, ``n_risk`` counts the rows with ``start < t <= time`` and the
+    estimate is the product-limit estimate conditional on survival to the earliest
+    entry, as R ``survfit(Surv(start, time, event) ~ by)``; the table has the
+    distinct end times, as R. A curve whose risk set is small early (few patients
+    entered yet) is unstable there; ``n_risk`` shows it.
+
     Times are used exactly as given: R's ``timefix`` merging of times that differ
     only by floating-point rounding is not applied (use integer days).
 
@@ -677,7 +707,11 @@ def kaplan_meier(
         by = check_column_name(by, "by")
     method_ci = check_ci_method(ci_method)
     level = check_confidence_level(confidence_level)
-    curves, labels, n_excluded, exclusions = _fit(data, time=time, event=event, by=by, flip=False)
+    if start is not None:
+        start = check_column_name(start, "start")
+    curves, labels, n_excluded, exclusions = _fit(
+        data, time=time, event=event, by=by, flip=False, start=start
+    )
     return _km_result(
         curves,
         labels,
@@ -687,6 +721,7 @@ def kaplan_meier(
         n_excluded=n_excluded,
         exclusions=exclusions,
         reverse=False,
+        start=start,
     )
 
 
@@ -700,6 +735,7 @@ def _km_result(
     n_excluded: int,
     exclusions: tuple[str, ...],
     reverse: bool,
+    start: str | None = None,
 ) -> KaplanMeierResult:
     collector = WarningCollector()
     with np.errstate(invalid="ignore"):  # 0 * inf at S = 0 is NaN, as R's NaN
@@ -745,7 +781,7 @@ def _km_result(
         n_events=int(curves.n_event.sum()),
         n_excluded=n_excluded,
         exclusions=exclusions,
-        method=_km_method(ci_method, confidence_level, reverse=reverse),
+        method=_km_method(ci_method, confidence_level, reverse=reverse, start=start),
         warnings=collector.as_tuple(),
     )
 

@@ -23,6 +23,7 @@ from scipy.linalg import lapack
 from cartcohort._results import MethodInfo, WarningCollector, frame_to_ard
 from cartcohort.analyse._data import as_event, as_time, prepare, require_groups
 from cartcohort.analyse._dist import chi2_sf
+from cartcohort.analyse._entry import as_start, count_not_entered
 from cartcohort.analyse.km import (
     check_column_name,
     compress_keys,
@@ -59,6 +60,7 @@ class _Inputs:
     strata: list[object] | None
     n_excluded: int
     exclusions: tuple[str, ...]
+    entry: FloatArray | None = None
 
 
 def _left_km(
@@ -94,6 +96,15 @@ def _survdiff(inputs: _Inputs, rho: float) -> _Counts:
     stops = np.searchsorted(cell_stratum, np.arange(n_strata), side="right").astype(np.int64)
     suffix = np.vstack([np.cumsum(total[::-1], axis=0)[::-1], np.zeros((1, n_groups))])
     risk = (suffix[:-1] - suffix[stops[cell_stratum]]).astype(np.float64)
+    if inputs.entry is not None:  # rows with entry >= t are not at risk yet
+        cell_time = np.repeat(utimes[keys % n_times].astype(np.float64), n_groups)
+        slot_key = np.repeat(cell_stratum * n_groups, n_groups) + np.tile(
+            np.arange(n_groups), n_cells
+        )
+        late = count_not_entered(
+            inputs.entry, inputs.stratum * n_groups + inputs.group, cell_time, slot_key
+        )
+        risk -= late.reshape(n_cells, n_groups)
 
     d_tot = dead.sum(axis=1)
     n_tot = risk.sum(axis=1)
@@ -122,7 +133,15 @@ def _survdiff(inputs: _Inputs, rho: float) -> _Counts:
     )
 
 
-def _prepare(data: pd.DataFrame, *, time: str, event: str, by: str, strata: str | None) -> _Inputs:
+def _prepare(
+    data: pd.DataFrame,
+    *,
+    time: str,
+    event: str,
+    by: str,
+    strata: str | None,
+    start: str | None = None,
+) -> _Inputs:
     time = check_column_name(time, "time")
     event = check_column_name(event, "event")
     by = check_column_name(by, "by")
@@ -131,9 +150,14 @@ def _prepare(data: pd.DataFrame, *, time: str, event: str, by: str, strata: str 
         if strata == by:
             msg = f"`strata` and `by` are the same column ({by!r}); stratify by another column."
             raise AnalysisError(msg)
-    prepared = prepare(data, {"time": time, "event": event, "by": by, "strata": strata})
+    if start is not None:
+        start = check_column_name(start, "start")
+    prepared = prepare(
+        data, {"time": time, "event": event, "by": by, "strata": strata, "start": start}
+    )
     frame = prepared.frame
     t = as_time(frame[time], time) + 0.0
+    entry = None if start is None else as_start(frame[start], t, start=start, time=time) + 0.0
     e = as_event(frame[event], event)
     labels, codes = levels_and_codes(frame[by])
     require_groups(labels, by)
@@ -157,6 +181,7 @@ def _prepare(data: pd.DataFrame, *, time: str, event: str, by: str, strata: str 
         strata=strata_levels,
         n_excluded=prepared.n_excluded,
         exclusions=prepared.exclusions,
+        entry=entry,
     )
 
 
@@ -391,6 +416,7 @@ def logrank_test(
     by: str,
     strata: str | None = None,
     rho: float = 0.0,
+    start: str | None = None,
 ) -> LogRankResult:
     """Compare survival between groups: log-rank, Peto-Peto or G-rho test, optionally stratified.
 
@@ -412,6 +438,9 @@ def logrank_test(
         Kaplan–Meier of the pooled data in the stratum, taken just before t.
         0 (default) is the log-rank test; 1 is the Peto-Peto modification of the
         Gehan-Wilcoxon test (R ``survdiff(rho = 1)``).
+    start
+        Optional column of entry times (delayed entry): a row is at risk at ``t``
+        when ``start < t <= time``. Only the log-rank test (``rho = 0``); see Notes.
 
     Returns
     -------
@@ -422,7 +451,8 @@ def logrank_test(
     Raises
     ------
     AnalysisError
-        Missing columns or invalid arguments.
+        Missing columns or invalid arguments; ``start`` with ``rho != 0``; a
+        ``start`` not below its ``time``.
     DegenerateDataError
         Fewer than two groups among complete rows; no events at all (the test is
         undefined; R returns a meaningless chi-square of 0 with -1 df); fewer than two
@@ -444,6 +474,15 @@ def logrank_test(
     using all but the first group with :math:`E_g > 0`, on (that number of groups - 1)
     degrees of freedom. This is exactly R ``survdiff``, including its weighted ``obs``
     and ``exp`` when ``rho != 0``.
+
+    With ``start``, :math:`n` and :math:`n_g` count the rows with
+    ``start < t <= time``. R's ``survdiff`` does not accept ``Surv(start, stop,
+    event)`` ("Right censored data only"); the reference is the score test of R
+    ``coxph(Surv(start, time, event) ~ by + strata(...), ties = "exact")``, which
+    equals ``survdiff`` (the Mantel-Haenszel form above) on right-censored data and
+    reduces to the formula above with entry-time risk sets. G-rho weights with
+    entry times have no R reference (no ``survdiff`` for such data), so ``start``
+    with ``rho != 0`` is an error.
 
     Compared with other software: lifelines ``logrank_test`` gives the same
     unstratified statistic but has no strata; its ``weightings="peto"`` is a
@@ -473,7 +512,13 @@ def logrank_test(
     (1, 1.1538)
     """
     rho_value = _check_rho(rho)
-    inputs = _prepare(data, time=time, event=event, by=by, strata=strata)
+    if start is not None and rho_value != 0:
+        msg = (
+            f"`start` (delayed entry) is supported for the log-rank test only (rho = 0); "
+            f"got rho = {rho_value:g}. R's survdiff has no G-rho test for (start, stop] data."
+        )
+        raise AnalysisError(msg)
+    inputs = _prepare(data, time=time, event=event, by=by, strata=strata, start=start)
     counts = _survdiff(inputs, rho_value)
     collector = WarningCollector()
     _warn_groups(inputs, counts, collector)
@@ -501,8 +546,13 @@ def logrank_test(
                 f"{len(inputs.labels)} groups; weights S(t-)^rho with the pooled "
                 "Kaplan–Meier within stratum; chi-square on groups with expected > 0."
             ),
-            options={"rho": rho_value, "strata": strata},
-            reference=_REFERENCE,
+            options={"rho": rho_value, "strata": strata, **({"start": start} if start else {})},
+            reference=_REFERENCE
+            + (
+                " with delayed entry: coxph(Surv(start, time, event), ties='exact') score"
+                if start
+                else ""
+            ),
         ),
         warnings=collector.as_tuple(),
     )

@@ -150,6 +150,16 @@ class CumulativeIncidence(_Analysis):
     time_unit: Literal["months", "days"] = "months"
 
 
+class RMST(_Analysis):
+    """Restricted mean survival time up to ``tau_days`` by group, difference and ratio."""
+
+    type: Literal["rmst"]
+    endpoint: str
+    by: str | None = None
+    tau_days: int = Field(gt=0)
+    milestones_days: list[int] = Field(default_factory=list)
+
+
 class Regression(_Analysis):
     """Shared keys of Cox and logistic regression."""
 
@@ -170,6 +180,9 @@ class Cox(Regression):
     type: Literal["cox"]
     endpoint: str
     ties: Literal["efron", "breslow"] = "efron"
+    #: Time-dependent yes/no covariates: name -> column of the day it switches on
+    #: (days since infusion), e.g. {hsct: hsct_day}; see docs/analysis-plans.md.
+    time_dependent: dict[str, str] = Field(default_factory=dict)
 
 
 class Logistic(Regression):
@@ -263,7 +276,8 @@ Analysis = Annotated[
     | Listing
     | Swimmer
     | AETable
-    | InfusionComparison,
+    | InfusionComparison
+    | RMST,
     Field(discriminator="type"),
 ]
 
@@ -282,6 +296,7 @@ ANALYSIS_TYPES = (
     "swimmer",
     "ae_table",
     "infusion_comparison",
+    "rmst",
 )
 
 

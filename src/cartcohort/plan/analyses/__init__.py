@@ -18,6 +18,7 @@ from cartcohort.plan.analyses import (
     dynamics,
     groups,
     regression,
+    rmst,
     survival,
     swimmer,
     tables,
@@ -42,6 +43,7 @@ RUNNERS: dict[str, Runner] = {
     "ae_table": tables.run_ae_table,
     "infusion_comparison": tables.run_infusion_comparison,
     "swimmer": swimmer.run,
+    "rmst": rmst.run,
 }
 
 __all__ = ["RUNNERS", "Runner"]

@@ -29,6 +29,7 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
+from cartcohort.analyse.counting import to_counting_process
 from cartcohort.analyse.cox import CoxResult, cox_ph
 from cartcohort.analyse.logistic import LogisticResult, logistic_regression
 from cartcohort.errors import CartcohortError
@@ -66,6 +67,7 @@ class _Fits:
     multivariable: Model | None = None
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    start: str | None = None  # interval start of counting-process rows (time_dependent)
 
 
 def _name(column: str, spec: Spec) -> str:
@@ -118,6 +120,7 @@ def _prepare(
 def _complete(data: pd.DataFrame, covariates: list[str], fits: _Fits) -> pd.DataFrame:
     """Complete cases of the model's columns, with unused levels dropped and yes/no as bool."""
     columns = [*covariates, fits.event, *([fits.time] if fits.time else [])]
+    columns += [fits.start] if fits.start else []
     subset = data.dropna(subset=columns).copy()
     for col in [*covariates, fits.event]:
         values = subset[col]
@@ -133,7 +136,12 @@ def _fit(spec: Spec, data: pd.DataFrame, covariates: list[str], fits: _Fits) -> 
     if isinstance(spec, Cox):
         assert fits.time is not None
         return cox_ph(
-            subset, time=fits.time, event=fits.event, covariates=covariates, ties=spec.ties
+            subset,
+            time=fits.time,
+            event=fits.event,
+            covariates=covariates,
+            ties=spec.ties,
+            start=fits.start,
         )
     return logistic_regression(
         subset, outcome=fits.event, covariates=covariates, method=spec.method
@@ -366,13 +374,54 @@ def run_cox(spec: Cox, ctx: Context) -> AnalysisOutput:
     fits = _Fits(
         data=data, event="event", time="time_days", covariates=names, notes=[*notes, *more]
     )
+    if spec.time_dependent:
+        _split_time_dependent(spec, ctx, rows, fits)
     _run_models(spec, fits)
     return _output(
         spec,
         fits,
         "hr",
         f"Cox regression for {spec.endpoint}: hazard ratios (95 % CI) and p.",
-        {name: ctx.title_of(name) for name in names},
+        {name: ctx.title_of(name) for name in fits.covariates},
+    )
+
+
+def _split_time_dependent(spec: Cox, ctx: Context, rows: pd.DataFrame, fits: _Fits) -> None:
+    """Split follow-up at the days the ``time_dependent`` indicators switch on.
+
+    Days are converted to the endpoint's clock (``day - start_day``); a day before the
+    endpoint's start counts as exposed from its start, a day after the end of its
+    follow-up as not exposed during it (as R's ``tmerge``), a missing day as never.
+    """
+    require_columns(ctx, *spec.time_dependent.values())
+    clash = [n for n in spec.time_dependent if n in fits.data.columns]
+    if clash:
+        msg = f"time_dependent names {clash} are already columns; choose other names"
+        raise Skip(msg)
+    data = with_group(ctx, fits.data, *spec.time_dependent.values())
+    start_day = rows.set_index("patient_id")["start_day"]
+    changes: dict[str, str] = {}
+    for name, column in spec.time_dependent.items():
+        day = pd.to_numeric(data[column], errors="coerce") - data["patient_id"].map(start_day)
+        day = day.clip(lower=0).where(day <= data["time_days"])
+        data[f"_day_{name}"] = day.astype("float64")
+        changes[name] = f"_day_{name}"
+    positive = data["time_days"] > 0
+    if not positive.all():
+        fits.notes.append(
+            f"{int((~positive).sum())} patient(s) with follow-up 0 left out "
+            "(no time at risk to split)."
+        )
+    split = to_counting_process(
+        data[positive], id="patient_id", time="time_days", event="event", changes=changes
+    )
+    fits.data = split.rename(columns={"tstop": "time_days"})
+    fits.start = "tstart"
+    fits.covariates = [*fits.covariates, *spec.time_dependent]
+    fits.notes.append(
+        "Time-dependent: "
+        + ", ".join(f"{n} (from {c})" for n, c in spec.time_dependent.items())
+        + "; follow-up split at those days (counting-process Cox model)."
     )
 
 
