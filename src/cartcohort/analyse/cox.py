@@ -36,6 +36,7 @@ from cartcohort.analyse._data import (
     as_time,
     check_full_rank,
     design_matrix,
+    factor_codes,
     prepare,
 )
 from cartcohort.analyse._dist import chi2_sf, norm_ppf, norm_sf
@@ -419,7 +420,12 @@ def _sorted_centred_transpose(matrix: FloatArray, order: npt.NDArray[np.intp]) -
 def _strata_codes(frame: pd.DataFrame, strata: list[str]) -> npt.NDArray[np.intp] | None:
     if not strata:
         return None
-    return np.asarray(frame.groupby(strata, sort=True).ngroup().to_numpy(), dtype=np.intp)
+    # lexicographic in the strata's level orders, as groupby(strata, sort=True).ngroup()
+    combined = np.zeros(len(frame), dtype=np.int64)
+    for name in strata:
+        levels, codes = factor_codes(frame[name])
+        combined = combined * len(levels) + codes
+    return np.asarray(np.unique(combined, return_inverse=True)[1].ravel(), dtype=np.intp)
 
 
 def cox_ph(
