@@ -165,11 +165,17 @@ def cases(scale: str) -> list[Task]:
     n = FULL_ROWS if scale == "full" else FULL_ROWS // 100
     text = make_data(n)
     cat = make_data(n, categorical=True)
+    obj = text.assign(arm=text["arm"].astype(object))
     size = f"{n:,} rows, {text['time'].nunique():,} distinct times"
     return [
         Task(
             f"KM by arm + log-rank, string arm ({size})",
             _impls(text, km=True, test=True, with_r=True),
+            target_seconds=TARGET_SECONDS,
+        ),
+        Task(
+            f"KM by arm + log-rank, object-dtype string arm ({size})",
+            [Impl("cartcohort", lambda: _cartcohort(obj, km=True, test=True))],
             target_seconds=TARGET_SECONDS,
         ),
         Task(

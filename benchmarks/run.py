@@ -6,6 +6,8 @@ Usage::
     python benchmarks/run.py --scale quick   # 1/100 of the sizes, a smoke run
     python benchmarks/run.py --only cox      # modules whose name contains "cox"
     python benchmarks/run.py --markdown      # a Markdown table for docs/benchmarks.md
+    python benchmarks/run.py --min           # minima instead of medians (a loaded machine)
+    python benchmarks/run.py --task "1,000,000"   # only tasks whose name contains this
 
 Each ``bench_<area>.py`` module defines ``cases(scale) -> list[Task]``. Ratios are
 peer time / cartcohort time: above 1 means cartcohort is faster. Peers that are not
@@ -22,6 +24,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import _harness  # noqa: E402
 from _harness import Task, print_rows, run_tasks  # noqa: E402
 
 
@@ -44,9 +47,15 @@ def main() -> None:
     parser.add_argument("--scale", choices=["full", "quick"], default="full")
     parser.add_argument("--only", default=None)
     parser.add_argument("--markdown", action="store_true")
+    parser.add_argument("--min", action="store_true", help="report minima, not medians")
+    parser.add_argument("--task", default=None, help="only tasks whose name contains this")
     args = parser.parse_args()
+    if args.min:
+        _harness.SUMMARY = min
     rows = []
     for _, task in load_tasks(args.scale, args.only):
+        if args.task and args.task not in task.name:
+            continue
         rows += run_tasks([task])
         print(f"done: {task.name}", file=sys.stderr)
     print_rows(rows, markdown=args.markdown)

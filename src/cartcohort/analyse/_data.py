@@ -16,10 +16,16 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from cartcohort.errors import AnalysisError, CollinearityError, DegenerateDataError
 
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+#: Roles whose columns are grouping factors: :func:`prepare` codes them once.
+FACTOR_ROLES: tuple[str, ...] = ("by", "strata")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -40,8 +46,16 @@ def _missing_column_message(name: str, available: Sequence[str], role: str) -> s
 def prepare(
     data: pd.DataFrame,
     columns: Mapping[str, str | Sequence[str] | None],
+    *,
+    factors: Sequence[str] = FACTOR_ROLES,
 ) -> Prepared:
     """Select the named columns and keep complete cases.
+
+    Grouping columns (the roles in ``factors``) that hold strings or other
+    objects are coded here, once: they come back as pandas ``Categorical`` with
+    the levels in R's order (sorted, as ``factor()``), so the missing-value check
+    and every later use of the groups work on integer codes, as for a column
+    that already was a ``Categorical``. Labels and results are unchanged.
 
     Parameters
     ----------
@@ -82,6 +96,7 @@ def prepare(
     if problems:
         raise AnalysisError(" ".join(problems))
     frame = data.loc[:, needed]
+    frame = _code_factors(frame, [n for role in factors for n in _role_columns(columns.get(role))])
     missing = frame.isna()
     keep = ~missing.any(axis=1)
     if bool(keep.all()):  # the common case: nothing to exclude, no second copy of the data
@@ -153,6 +168,62 @@ def as_cause(values: pd.Series, name: str) -> npt.NDArray[np.int64]:
     return np.asarray(arr, dtype=np.int64)
 
 
+def _role_columns(spec: str | Sequence[str] | None) -> list[str]:
+    if spec is None:
+        return []
+    return [spec] if isinstance(spec, str) else list(spec)
+
+
+def _code_factors(frame: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
+    """``frame`` with its string/object grouping columns ``names`` as Categoricals."""
+    coded = {name: _as_categorical(frame[name]) for name in names if _needs_coding(frame[name])}
+    return frame.assign(**coded) if coded else frame
+
+
+def _needs_coding(values: pd.Series) -> bool:
+    """Strings and other objects (not Categoricals, booleans or numbers) are hashed."""
+    return pd.api.types.is_object_dtype(values.dtype) or pd.api.types.is_string_dtype(values.dtype)
+
+
+def _as_categorical(values: pd.Series) -> pd.Categorical:
+    levels, codes = factor_codes(values)
+    dtype = pd.CategoricalDtype(pd.Index(levels, dtype=object))
+    return pd.Categorical.from_codes(codes, dtype=dtype)
+
+
+def factor_codes(values: pd.Series) -> tuple[list[object], IntArray]:
+    """Levels in R's order (as :func:`group_levels`) and each row's level code, in one pass.
+
+    The one place where a grouping column is hashed. A ``Categorical`` keeps its
+    category order (unused categories dropped) and costs nothing; a pyarrow-backed
+    string column is dictionary-encoded by pyarrow; anything else is hashed once
+    by ``pd.factorize``; then only the distinct values are sorted (R's
+    ``factor()`` order). Missing values get code -1 and are not a level.
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        levels = group_levels(values)
+        position = {level: i for i, level in enumerate(levels)}
+        lookup = np.array(
+            [position.get(c, -1) for c in values.cat.categories.tolist()] + [-1], dtype=np.int64
+        )
+        return levels, lookup[values.cat.codes.to_numpy()]  # code -1 (missing) -> -1
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        encoded = pc.dictionary_encode(pa.array(values.array))
+        if isinstance(encoded, pa.ChunkedArray):
+            encoded = encoded.combine_chunks()
+        indices = encoded.indices.fill_null(-1) if encoded.null_count else encoded.indices
+        raw = np.asarray(indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+        distinct: list[object] = list(encoded.dictionary.to_pylist())
+    else:
+        raw_codes, uniques = pd.factorize(values.to_numpy(), sort=False)
+        raw = np.asarray(raw_codes, dtype=np.int64)
+        distinct = list(np.asarray(uniques, dtype=object).tolist())
+    levels = sorted(distinct)  # R's factor() order, as group_levels()
+    position = {level: i for i, level in enumerate(levels)}
+    remap = np.array([position[u] for u in distinct] + [-1], dtype=np.int64)
+    return levels, remap[raw]
+
+
 def group_levels(values: pd.Series) -> list[object]:
     """Levels of a grouping column in R's order.
 
@@ -160,8 +231,9 @@ def group_levels(values: pd.Series) -> list[object]:
     anything else is sorted, as R's ``factor()`` does.
     """
     if isinstance(values.dtype, pd.CategoricalDtype):
-        present = set(values.dropna().unique().tolist())
-        return [c for c in values.cat.categories.tolist() if c in present]
+        codes = values.cat.codes.to_numpy()
+        used = np.bincount(codes[codes >= 0], minlength=len(values.cat.categories)) > 0
+        return [c for c, u in zip(values.cat.categories.tolist(), used, strict=True) if u]
     return sorted(values.dropna().unique().tolist())
 
 
@@ -294,6 +366,7 @@ __all__ = [
     "as_time",
     "check_full_rank",
     "design_matrix",
+    "factor_codes",
     "group_levels",
     "prepare",
     "require_groups",

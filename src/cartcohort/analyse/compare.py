@@ -21,7 +21,7 @@ import pandas as pd
 
 from cartcohort._results import MethodInfo, WarningCollector
 from cartcohort._types import CorrelationMethod
-from cartcohort.analyse._data import group_levels, prepare, require_groups
+from cartcohort.analyse._data import factor_codes, prepare, require_groups
 from cartcohort.analyse._dist import (
     chi2_sf,
     f_sf,
@@ -80,11 +80,10 @@ def _groups(
 ) -> tuple[_Groups, pd.DataFrame]:
     prepared = prepare(data, {"value": value, "by": by, **(extra or {})})
     frame = prepared.frame
-    levels = group_levels(frame[by])
+    levels, codes = factor_codes(frame[by])
     require_groups(levels, by)
     x = _numeric(frame[value], value)
-    labels = frame[by].to_numpy(dtype=object)
-    values = [x[labels == lv] for lv in levels]
+    values = [x[codes == i] for i in range(len(levels))]
     return _Groups(levels, values, prepared.n_excluded, prepared.exclusions), frame
 
 

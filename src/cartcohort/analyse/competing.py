@@ -30,7 +30,7 @@ from cartcohort.analyse._data import (
     as_time,
     check_full_rank,
     design_matrix,
-    group_levels,
+    factor_codes,
     prepare,
 )
 from cartcohort.analyse._dist import chi2_sf, norm_ppf, norm_sf
@@ -528,15 +528,6 @@ class FineGrayResult:
 # --------------------------------------------------------------------------------------
 
 
-def _codes(values: pd.Series, levels: list[object]) -> IntArray:
-    """Integer codes 0..len(levels)-1 of ``values`` (vectorised lookup)."""
-    codes = pd.Index(levels).get_indexer(values)
-    if (codes < 0).any():  # cannot happen: levels come from the same complete rows
-        msg = f"Internal error: unmatched levels in {values.name!r}."
-        raise AnalysisError(msg)
-    return np.asarray(codes, dtype=np.int64)
-
-
 def _gray_frame(
     time: FloatArray,
     status: IntArray,
@@ -659,13 +650,11 @@ def cumulative_incidence(
             "the cumulative incidence is zero and cannot be estimated."
         )
         raise DegenerateDataError(msg)
-    levels: list[object] = group_levels(frame[by]) if by is not None else [ALL_GROUP]
-    group = _codes(frame[by], levels) if by is not None else np.zeros(t.size, dtype=np.int64)
-    stratum = (
-        _codes(frame[strata], group_levels(frame[strata]))
-        if strata is not None
-        else np.zeros(t.size, dtype=np.int64)
-    )
+    levels: list[object] = [ALL_GROUP]
+    group = np.zeros(t.size, dtype=np.int64)
+    if by is not None:
+        levels, group = factor_codes(frame[by])
+    stratum = factor_codes(frame[strata])[1] if strata is not None else np.zeros_like(group)
     order = np.argsort(t, kind="stable")
     t, status, group, stratum = t[order], status[order], group[order], stratum[order]
 

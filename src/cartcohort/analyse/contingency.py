@@ -566,6 +566,286 @@ class _FisherNetwork:
 
 
 # --------------------------------------------------------------------------------------
+# Fisher's exact test: 2 x k, column by column with concave intervals
+# --------------------------------------------------------------------------------------
+
+#: Partial tables the 2 x k algorithm may hold at one column before it refuses (R's
+#: FEXACT runs out of its largest workspace long before).
+_MAX_NODES_2XK = 20_000_000
+#: Array elements per block when summing hypergeometric tails.
+_TAIL_CHUNK = 4_000_000
+#: Listing the completions of the remaining columns replaces expanding them when the
+#: lists hold at most this many values per node (or this many values in all).
+_LIST_PER_NODE = 40
+_LIST_ALWAYS = 20_000
+
+
+def _log_choose_row(total: int) -> FloatArray:
+    """``log C(total, x)`` for ``x = 0 .. total``."""
+    x = np.arange(total + 1, dtype=np.float64)
+    return cast(
+        "FloatArray",
+        special.gammaln(total + 1.0) - special.gammaln(x + 1.0) - special.gammaln(total - x + 1.0),
+    )
+
+
+def _best_completions(u: list[FloatArray], r1: int) -> tuple[list[FloatArray], list[FloatArray]]:
+    """Largest and smallest ``sum_{l >= j} log C(c_l, x_l)`` subject to ``sum_l x_l = s``.
+
+    For every column ``j >= 1`` and every ``s = 0 .. r1``: backward (max, +) and
+    (min, +) convolutions over the columns, by brute force (one shifted vector
+    operation per value of the column's count). Totals no completion reaches are
+    ``-inf`` (largest) and ``+inf`` (smallest).
+    """
+    k = len(u)
+    top: list[FloatArray] = [np.empty(0)] * k
+    low: list[FloatArray] = [np.empty(0)] * k
+    last = np.full(r1 + 1, -np.inf)
+    n_last = min(len(u[-1]), r1 + 1)
+    last[:n_last] = u[-1][:n_last]
+    top[-1] = last
+    low[-1] = np.where(np.isfinite(last), last, np.inf)
+    for j in range(k - 2, 0, -1):
+        hi = np.full(r1 + 1, -np.inf)
+        lo = np.full(r1 + 1, np.inf)
+        for x in range(min(len(u[j]) - 1, r1) + 1):
+            np.maximum(hi[x:], u[j][x] + top[j + 1][: r1 + 1 - x], out=hi[x:])
+            np.minimum(lo[x:], u[j][x] + low[j + 1][: r1 + 1 - x], out=lo[x:])
+        top[j], low[j] = hi, lo
+    return top, low
+
+
+def _search_mode(phi: Callable[[IntArray], FloatArray], lo: IntArray, hi: IntArray) -> IntArray:
+    """Where each concave ``phi`` on ``[lo, hi]`` is largest (vectorised binary search)."""
+    a, b = lo.copy(), hi.copy()
+    while (a < b).any():
+        mid = (a + b) // 2
+        down = phi(np.minimum(mid + 1, hi)) < phi(mid)
+        active = a < b
+        a = np.where(active & ~down, mid + 1, a)
+        b = np.where(active & down, mid, b)
+    return a
+
+
+def _search_first_above(
+    f: Callable[[IntArray], FloatArray], lo: IntArray, hi: IntArray, level: float
+) -> IntArray:
+    """Smallest x in ``[lo, hi]`` with ``f(x) > level``; ``f`` increasing, ``f(hi) > level``."""
+    a, b = lo.copy(), hi.copy()
+    while (a < b).any():
+        mid = (a + b) // 2
+        above = f(mid) > level
+        active = a < b
+        a = np.where(active & ~above, mid + 1, a)
+        b = np.where(active & above, mid, b)
+    return a
+
+
+def _search_last_above(
+    f: Callable[[IntArray], FloatArray], lo: IntArray, hi: IntArray, level: float
+) -> IntArray:
+    """Largest x in ``[lo, hi]`` with ``f(x) > level``; ``f`` decreasing, ``f(lo) > level``."""
+    a, b = lo.copy(), hi.copy()
+    while (a < b).any():
+        mid = (a + b + 1) // 2
+        above = f(mid) > level
+        active = a < b
+        a = np.where(active & above, mid, a)
+        b = np.where(active & ~above, mid - 1, b)
+    return a
+
+
+def _hypergeometric_tails(
+    u_col: FloatArray, rest: int, t: IntArray, x_lo: IntArray, x_hi: IntArray
+) -> FloatArray:
+    """``P(X < x_lo) + P(X > x_hi)`` for X hypergeometric (column of ``len(u_col) - 1``,
+    the other columns ``rest``, ``t`` drawn), summed term by term from each end."""
+    width = len(u_col)
+    lc_rest = _log_choose_row(rest)
+    lc_all = _log_choose_row(rest + width - 1)
+    uniq, inv = np.unique(t, return_inverse=True)
+    inv = inv.ravel()
+    order = np.argsort(inv, kind="stable")
+    sorted_inv = inv[order]
+    out = np.zeros(len(t))
+    xs = np.arange(width)
+    per_block = max(1, _TAIL_CHUNK // width)
+    for a in range(0, len(uniq), per_block):
+        tt = uniq[a : a + per_block]
+        s = tt[:, None] - xs[None, :]
+        valid = (s >= 0) & (s <= rest)
+        log_pmf = u_col[None, :] + lc_rest[np.clip(s, 0, rest)] - lc_all[tt][:, None]
+        pmf = np.where(valid, np.exp(np.where(valid, log_pmf, 0.0)), 0.0)
+        below = np.cumsum(pmf, axis=1)  # P(X <= x)
+        above = np.cumsum(pmf[:, ::-1], axis=1)[:, ::-1]  # P(X >= x)
+        first, last = np.searchsorted(sorted_inv, [a, a + len(tt)])
+        sel = order[first:last]
+        r = inv[sel] - a
+        lo_, hi_ = x_lo[sel], x_hi[sel]
+        out[sel] = np.where(lo_ > 0, below[r, np.maximum(lo_ - 1, 0)], 0.0) + np.where(
+            hi_ < width - 1, above[r, np.minimum(hi_ + 1, width - 1)], 0.0
+        )
+    return out
+
+
+def _merge_nodes(
+    t: IntArray, past: FloatArray, mult: FloatArray
+) -> tuple[IntArray, FloatArray, FloatArray]:
+    """Merge nodes with the same remaining total and log-probability (to 1e-9): counts add."""
+    key = np.round(past * 1e9).astype(np.int64)
+    order = np.lexsort((key, t))
+    t, key, past, mult = t[order], key[order], past[order], mult[order]
+    start = np.ones(len(t), dtype=bool)
+    start[1:] = (t[1:] != t[:-1]) | (key[1:] != key[:-1])
+    first = np.flatnonzero(start)
+    return t[first], past[first], np.add.reduceat(mult, first)
+
+
+def _completion_mass(
+    u: list[FloatArray],
+    t: IntArray,
+    past: FloatArray,
+    mult: FloatArray,
+    threshold: float,
+    log_norm: float,
+) -> float | None:
+    """Mass of the tables through the nodes that are as or less probable than observed.
+
+    ``u`` are the remaining columns' ``log C(c, x)``. Every completion of every
+    remaining total ``t`` is listed (the last column is forced), sorted, and each
+    node is answered by binary search over the cumulative masses (meet in the
+    middle). Returns None when the lists would exceed ``_TAIL_CHUNK`` values, or
+    ``_LIST_PER_NODE`` values per node (then expanding a column costs less).
+    """
+    uniq, inv = np.unique(t, return_inverse=True)
+    inv = inv.ravel()
+    free, last = u[:-1], u[-1]
+    width = math.prod(len(v) for v in free)
+    size = width * len(uniq)
+    if size > _TAIL_CHUNK or size > max(_LIST_ALWAYS, _LIST_PER_NODE * len(t)):
+        return None  # too long, or longer than a few more columns of binary searches
+    value = np.zeros(1)
+    placed = np.zeros(1, dtype=np.int64)
+    for v in free:
+        value = (value[:, None] + v[None, :]).ravel()
+        placed = (placed[:, None] + np.arange(len(v))[None, :]).ravel()
+    order = np.argsort(inv, kind="stable")
+    starts = np.searchsorted(inv[order], np.arange(len(uniq) + 1))
+    total = 0.0
+    for i, tt in enumerate(uniq.tolist()):
+        rest = tt - placed
+        ok = (rest >= 0) & (rest < len(last))
+        vals = np.sort(value[ok] + last[rest[ok]])
+        top = vals[-1]
+        cum = np.cumsum(np.exp(vals - top))
+        sel = order[starts[i] : starts[i + 1]]
+        idx = np.searchsorted(vals, threshold - past[sel], side="right")
+        mass = np.where(idx > 0, cum[np.maximum(idx - 1, 0)], 0.0)
+        total += float((mult[sel] * np.exp(past[sel] + top - log_norm) * mass).sum())
+    return total
+
+
+def _fisher_2xk(counts: IntArray) -> float:
+    """Exact two-sided p-value of Fisher's test for a 2 x k table (k >= 3).
+
+    The table is fixed by its row with the smaller total ``r1``, ``x``; given the
+    margins its probability is ``prod_j C(c_j, x_j) / C(N, r1)``, so ``log P`` is a
+    sum over columns of the concave sequences ``log C(c_j, x_j)``. Columns are
+    filled one at a time, largest last. A node is (columns filled, first-row
+    total still to place ``t``, ``L`` = log of the product so far); nodes with the
+    same ``t`` and ``L`` (paths through columns of equal total) are merged and their
+    path counts add.
+
+    From a node, child ``x`` has best completion ``L + phi(x)`` with
+    ``phi(x) = log C(c_j, x) + U(t - x)``, ``U(s)`` being the largest completion of
+    the remaining columns (an exact backward max-plus convolution). ``phi`` is
+    concave (a max-plus convolution of concave sequences is concave), so the
+    children with a completion more probable than the observed table form one
+    interval ``[x_lo, x_hi]`` around the maximum of ``phi``, found by binary
+    search. Every table through a child outside it is at most as probable as the
+    observed one (times R's ``1 + 1e-7``), so those children count whole: by
+    Vandermonde's identity their probability is the node's probability times a
+    hypergeometric tail, summed term by term. Children inside are expanded, and
+    dropped when even their *smallest* completion (backward min-plus convolution)
+    is more probable than the observed table. At the last two columns the
+    interval is exactly the set of more probable tables, so every table is either
+    summed in a tail or excluded by an exact comparison: nothing is sampled or
+    truncated.
+    """
+    if counts.shape[0] != 2:
+        counts = counts.T
+    order = np.argsort(counts.sum(axis=0), kind="stable")
+    c = counts.sum(axis=0)[order].astype(np.int64)
+    x_obs = counts[int(np.argmin(counts.sum(axis=1)))][order].astype(np.int64)
+    k, r1, n = len(c), int(x_obs.sum()), int(c.sum())
+    remaining = np.concatenate([np.cumsum(c[::-1])[::-1], [0]]).astype(np.int64)
+    u = [_log_choose_row(int(cj)) for cj in c.tolist()]
+    log_norm = float(_log_choose(float(n), np.float64(r1)))
+    threshold = float(sum(u[j][x_obs[j]] for j in range(k))) + math.log1p(FISHER_REL_TOL)
+    top, low = _best_completions(u, r1)
+
+    t = np.array([r1], dtype=np.int64)
+    past = np.zeros(1)
+    mult = np.ones(1)
+    total = 0.0
+    for j in range(k - 1):
+        listed = _completion_mass(u[j:], t, past, mult, threshold, log_norm)
+        if listed is not None:
+            total += listed
+            break
+        uj, nxt = u[j], top[j + 1]
+        through = _log_choose_row(int(remaining[j]))  # log C(R_j, t): all tables via a node
+        lo = np.maximum(0, t - remaining[j + 1])
+        hi = np.minimum(c[j], t)
+
+        def phi(
+            x: IntArray, t: IntArray = t, uj: FloatArray = uj, nxt: FloatArray = nxt
+        ) -> FloatArray:
+            return cast("FloatArray", uj[x] + nxt[t - x])
+
+        mode = _search_mode(phi, lo, hi)
+        whole = past + phi(mode) <= threshold
+        total += float((mult[whole] * np.exp(past[whole] + through[t[whole]] - log_norm)).sum())
+        keep = ~whole
+        t, past, mult = t[keep], past[keep], mult[keep]
+        lo, hi, mode = lo[keep], hi[keep], mode[keep]
+        if len(t) == 0:
+            break
+
+        def best(
+            x: IntArray,
+            t: IntArray = t,
+            past: FloatArray = past,
+            uj: FloatArray = uj,
+            nxt: FloatArray = nxt,
+        ) -> FloatArray:
+            return cast("FloatArray", past + uj[x] + nxt[t - x])
+
+        x_lo = _search_first_above(best, lo, mode, threshold)
+        x_hi = _search_last_above(best, mode, hi, threshold)
+        tails = _hypergeometric_tails(uj, int(remaining[j + 1]), t, x_lo, x_hi)
+        total += float((mult * np.exp(past + through[t] - log_norm) * tails).sum())
+        if j == k - 2:
+            break
+        width = x_hi - x_lo + 1
+        n_children = int(width.sum())
+        if n_children > _MAX_NODES_2XK:
+            raise _too_large(counts.shape, n)
+        parent = np.repeat(np.arange(len(t)), width)
+        x = x_lo[parent] + np.arange(n_children) - np.repeat(np.cumsum(width) - width, width)
+        t_new = t[parent] - x
+        past_new = past[parent] + uj[x]
+        alive = past_new + low[j + 1][t_new] <= threshold
+        t, past, mult = t_new[alive], past_new[alive], mult[parent][alive]
+        if len(np.unique(c[: j + 1])) <= j:
+            # two filled columns of equal total: permuted paths reach the same node
+            t, past, mult = _merge_nodes(t, past, mult)
+        if len(t) == 0:
+            break
+    return min(1.0, total)
+
+
+# --------------------------------------------------------------------------------------
 # public API
 # --------------------------------------------------------------------------------------
 
@@ -704,9 +984,20 @@ def fisher_exact(
     [[8, 2], [1, 5]] R's upper limit is 1049.79; the exact root is 1059.64).
     p-values agree with R to rounding error.
 
-    *r x c*: an exact network algorithm (Mehta & Patel 1983) with exact bounds on
-    the longest and shortest remaining paths; deterministic, unlike scipy's
-    default Monte-Carlo for r x c. Empty rows/columns are dropped with a
+    *2 x k* (k >= 3, either orientation): exact enumeration over columns on
+    log-probabilities. ``log P`` is a sum over columns of the concave sequences
+    ``log C(c_j, x_j)`` of the first row, so at each column the children that can
+    still beat the observed table form one interval (found by binary search on the
+    concave best-completion function, an exact max-plus convolution); the children
+    outside it are counted whole through exact hypergeometric tails, and the last
+    columns are listed and queried by binary search. Every table is summed exactly
+    or excluded by an exact comparison, so the p-value is exact (see
+    ``_fisher_2xk``). It answers the 2 x k tables of registries (n = 10^3-10^4) in
+    well under a second where R's FEXACT takes seconds to minutes.
+
+    *r x c* otherwise: an exact network algorithm (Mehta & Patel 1983) with exact
+    bounds on the longest and shortest remaining paths; deterministic, unlike
+    scipy's default Monte-Carlo for r x c. Empty rows/columns are dropped with a
     warning; if this leaves a 2 x 2 table, its odds ratio is reported (R would
     treat the original as r x c and report none; the p-value is the same).
     Tables that are too large to enumerate raise :class:`AnalysisError`.
@@ -746,6 +1037,13 @@ def fisher_exact(
             "Fisher's exact test with conditional maximum-likelihood odds ratio and exact "
             "conditional confidence interval."
         )
+    elif min(tab.counts.shape) == 2:
+        p = _fisher_2xk(tab.counts)
+        estimate = lo_ = up_ = None
+        description = (
+            "Fisher's exact test for a 2 x k table (exact enumeration over columns with "
+            "concave-interval tails)."
+        )
     else:
         p = _FisherNetwork(tab.counts).p_value()
         estimate = lo_ = up_ = None
@@ -757,7 +1055,13 @@ def fisher_exact(
             "alternative": alternative,
             "confidence_level": confidence_level,
             "relative_tolerance": FISHER_REL_TOL,
-            "algorithm": "noncentral hypergeometric" if is_2x2 else "network (exact)",
+            "algorithm": (
+                "noncentral hypergeometric"
+                if is_2x2
+                else "2 x k columns (exact)"
+                if min(tab.counts.shape) == 2
+                else "network (exact)"
+            ),
         },
         reference="R stats::fisher.test",
     )

@@ -24,7 +24,7 @@ import pandas as pd
 from cartcohort._pandas import category_codes
 from cartcohort._results import MethodInfo, WarningCollector, frame_to_ard
 from cartcohort._types import CIMethod
-from cartcohort.analyse._data import as_event, as_time, group_levels, prepare
+from cartcohort.analyse._data import as_event, as_time, factor_codes, prepare
 from cartcohort.analyse._dist import norm_ppf
 from cartcohort.analyse._entry import as_start, count_not_entered
 from cartcohort.errors import AnalysisError, DegenerateWarning
@@ -104,8 +104,18 @@ def sorted_codes(values: npt.NDArray[np.generic]) -> tuple[IntArray, npt.NDArray
 
     Returns ``(codes, uniques)`` with ``uniques`` sorted ascending and
     ``uniques[codes] == values``. Faster than ``np.unique(..., return_inverse=True)``
-    because only the distinct values are sorted.
+    because only the distinct values are sorted. Whole numbers in a range no wider
+    than a few times their count (follow-up in days) are coded without hashing, by
+    counting (the same codes and uniques).
     """
+    if values.size and values.dtype.kind in "fiu":
+        lo, hi = values.min(), values.max()
+        span = float(hi) - float(lo)
+        if span <= 4 * values.size + 1_000_000 and (
+            values.dtype.kind != "f" or np.array_equal(values, np.floor(values))
+        ):
+            codes, present = compress_keys((values - lo).astype(np.int64), int(span) + 1)
+            return codes, (present + lo).astype(values.dtype)
     codes, uniques = pd.factorize(values, sort=False)
     uniq = np.asarray(uniques)
     order = np.argsort(uniq, kind="stable")
@@ -127,28 +137,6 @@ def compress_keys(key: IntArray, size: int) -> tuple[IntArray, IntArray]:
 def group_codes(values: pd.Series, levels: Sequence[object]) -> IntArray:
     """Integer code of each row's level (position in ``levels``)."""
     return category_codes(values, list(levels))
-
-
-def levels_and_codes(values: pd.Series) -> tuple[list[object], IntArray]:
-    """Levels in R's order (as :func:`group_levels`) and each row's level code, in one pass.
-
-    ``values`` must have no missing values (rows come from ``prepare``). A Categorical
-    keeps its category order (unused categories dropped); anything else is hashed once
-    and its distinct values sorted, as ``group_levels`` does.
-    """
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        levels = group_levels(values)
-        position = {level: i for i, level in enumerate(levels)}
-        lookup = np.array(
-            [position.get(c, -1) for c in values.cat.categories.tolist()], dtype=np.int64
-        )
-        return levels, lookup[values.cat.codes.to_numpy()]
-    raw_codes, uniques = pd.factorize(values, sort=False)
-    distinct = list(np.asarray(uniques, dtype=object).tolist())
-    levels = sorted(distinct)  # the order group_levels() gives (sorted, like R's factor())
-    position = {level: i for i, level in enumerate(levels)}
-    remap = np.array([position[u] for u in distinct], dtype=np.int64)
-    return levels, remap[raw_codes]
 
 
 @dataclass(frozen=True, slots=True)
@@ -588,7 +576,7 @@ def _fit(
         labels: list[object] = [ALL_GROUP]
         codes = np.zeros(t.size, dtype=np.int64)
     else:
-        labels, codes = levels_and_codes(frame[by])
+        labels, codes = factor_codes(frame[by])
     curves = _km_curves(t, e, codes, len(labels), entry)
     return curves, labels, prepared.n_excluded, prepared.exclusions
 

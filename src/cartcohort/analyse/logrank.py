@@ -21,13 +21,12 @@ import pandas as pd
 from scipy.linalg import lapack
 
 from cartcohort._results import MethodInfo, WarningCollector, frame_to_ard
-from cartcohort.analyse._data import as_event, as_time, prepare, require_groups
+from cartcohort.analyse._data import as_event, as_time, factor_codes, prepare, require_groups
 from cartcohort.analyse._dist import chi2_sf
 from cartcohort.analyse._entry import as_start, count_not_entered
 from cartcohort.analyse.km import (
     check_column_name,
     compress_keys,
-    levels_and_codes,
     sorted_codes,
 )
 from cartcohort.errors import AnalysisError, DegenerateDataError, DegenerateWarning
@@ -159,7 +158,7 @@ def _prepare(
     t = as_time(frame[time], time) + 0.0
     entry = None if start is None else as_start(frame[start], t, start=start, time=time) + 0.0
     e = as_event(frame[event], event)
-    labels, codes = levels_and_codes(frame[by])
+    labels, codes = factor_codes(frame[by])
     require_groups(labels, by)
     if not e.any():
         msg = (
@@ -171,7 +170,7 @@ def _prepare(
         stratum = np.zeros(t.size, dtype=np.int64)
         strata_levels: list[object] | None = None
     else:
-        strata_levels, stratum = levels_and_codes(frame[strata])
+        strata_levels, stratum = factor_codes(frame[strata])
     return _Inputs(
         time=t,
         event=e,

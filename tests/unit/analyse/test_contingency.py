@@ -236,3 +236,18 @@ def test_trend_test_errors(
 ) -> None:
     with pytest.raises(error, match=match):
         cochran_armitage_test(events, totals, scores=scores)
+
+
+def test_fisher_2xk_registry_sized_tables_are_answered() -> None:
+    # the balanced 2 x 5 table of 10,000 patients used to be refused; R answers p = 1
+    res = fisher_exact(np.full((2, 5), 1000))
+    assert res.p_value == 1.0
+    assert res.method.options["algorithm"] == "2 x k columns (exact)"
+    unbalanced = np.array([[900, 800, 580, 465, 330], [2100, 1700, 1420, 1035, 670]])
+    assert fisher_exact(unbalanced.T).p_value == pytest.approx(0.094000673260978093, rel=1e-6)
+
+
+def test_fisher_2xk_beyond_reach_gives_advice() -> None:
+    table = [[10, 800, 520, 465, 360, 1000, 20, 300], [2100, 1700, 1480, 1035, 640, 900, 100, 300]]
+    with pytest.raises(AnalysisError, match="chi_square_test"):
+        fisher_exact(table)
