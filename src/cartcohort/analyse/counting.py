@@ -60,7 +60,7 @@ def _check_changes(data: pd.DataFrame, changes: object, reserved: set[str]) -> d
 def _change_days(values: pd.Series, column: str, stop: FloatArray, ids: pd.Series) -> FloatArray:
     """Change days: numeric, >= 0 and within follow-up; missing = never changes."""
     try:
-        day = pd.to_numeric(values, errors="raise").to_numpy(dtype=np.float64)
+        day = pd.to_numeric(values, errors="raise").to_numpy(dtype=np.float64, na_value=np.nan)
     except (TypeError, ValueError) as exc:
         msg = f"Change-day column {column!r} must be numeric (days since infusion); {exc}."
         raise AnalysisError(msg) from exc
