@@ -134,3 +134,27 @@ def test_fine_gray_invariant_to_row_order_and_time_scale(seed: int, scale: float
     b = fine_gray(shuffled, time="time", event="status", cause=1, covariates=["x"])
     np.testing.assert_allclose(b.coef, a.coef, rtol=1e-8, atol=1e-12)
     np.testing.assert_allclose(b.covariance, a.covariance, rtol=1e-6, atol=1e-14)
+
+
+@settings(max_examples=40, deadline=None)
+@given(cohorts(max_causes=3), st.data())
+def test_entry_sum_of_cifs_is_one_minus_left_truncated_km(
+    data: pd.DataFrame, draw: st.DataObject
+) -> None:
+    data = data.assign(time=data["time"] + 1.0)
+    fractions = draw.draw(
+        st.lists(st.sampled_from([0.0, 0.25, 0.5, 0.9]), min_size=len(data), max_size=len(data))
+    )
+    data["entry"] = np.floor(data["time"].to_numpy() * np.array(fractions))
+    fit = _fit(data, start="entry")
+    t, e = data["time"].to_numpy(), data["entry"].to_numpy()
+    dead = data["status"].to_numpy() > 0
+    total = fit.table.groupby("time")["estimate"].sum()
+    surv, expected = 1.0, []
+    for u in total.index:
+        surv *= 1 - np.sum((t == u) & dead) / np.sum((e < u) & (t >= u))
+        expected.append(1 - surv)
+    np.testing.assert_allclose(total.to_numpy(), expected, rtol=1e-10, atol=1e-12)
+    assert (fit.table["variance"] >= 0).all()
+    for _, curve in fit.table.groupby("cause"):
+        assert (np.diff(curve["estimate"].to_numpy()) >= -1e-15).all()

@@ -20,6 +20,7 @@ from cartcohort.errors import (
     DegenerateDataError,
     DegenerateWarning,
     SeparationError,
+    StatisticalWarning,
 )
 
 # --------------------------------------------------------------------------------------
@@ -521,3 +522,87 @@ def test_fine_gray_separation_is_named() -> None:
     )
     with pytest.raises(SeparationError, match=r"grp\[B\]"):
         fine_gray(data, time="time", event="status", cause=1, covariates=["grp"])
+
+
+# --------------------------------------------------------------------------------------
+# delayed entry (start=)
+# --------------------------------------------------------------------------------------
+
+
+def _numeric_jackknife_variance(data: pd.DataFrame, eps: float = 1e-7) -> np.ndarray:
+    """Sum over rows of (dF/dw_i)^2 by finite differences of a weighted naive AJ loop."""
+
+    def cif(w: np.ndarray) -> np.ndarray:
+        t, e, s = (data[c].to_numpy(dtype=float) for c in ("time", "entry", "status"))
+        out, surv, f = [], 1.0, 0.0
+        for u in np.unique(t[s > 0]):
+            risk = w[(e < u) & (t >= u)].sum()
+            d1 = w[(t == u) & (s == 1)].sum()
+            d = w[(t == u) & (s > 0)].sum()
+            f += surv * d1 / risk
+            surv *= 1 - d / risk
+            out.append(f)
+        return np.array(out)
+
+    base = cif(np.ones(len(data)))
+    infl = []
+    for i in range(len(data)):
+        w = np.ones(len(data))
+        w[i] += eps
+        infl.append((cif(w) - base) / eps)
+    return np.square(np.array(infl)).sum(axis=0)
+
+
+def test_entry_cif_and_variance_match_a_naive_weighted_loop() -> None:
+    rng = np.random.default_rng(4)
+    n = 40
+    time = rng.integers(2, 12, n).astype(float)
+    data = pd.DataFrame(
+        {
+            "time": time,
+            "status": rng.choice([0, 1, 2], n, p=[0.3, 0.4, 0.3]),
+            "entry": np.floor(rng.uniform(0, 1, n) * time),
+        }
+    )
+    fit = cumulative_incidence(data, time="time", event="status", start="entry")
+    rows = fit.table[fit.table["cause"] == 1]
+    np.testing.assert_allclose(rows["variance"], _numeric_jackknife_variance(data), rtol=1e-5)
+    t, e = data["time"], data["entry"]
+    n_risk = [int(((e < u) & (t >= u)).sum()) for u in rows["time"]]
+    assert rows["n_risk"].tolist() == n_risk
+    assert fit.method.options["variance"].startswith("infinitesimal jackknife")
+
+
+def test_entry_zero_gives_cuminc_estimate() -> None:
+    data = _random_cohort(5, n=80)
+    data["time"] += 1.0  # entry 0 needs time > 0
+    data["entry"] = 0.0
+    plain = cumulative_incidence(data, time="time", event="status")
+    entry = cumulative_incidence(data, time="time", event="status", start="entry")
+    np.testing.assert_allclose(entry.table["estimate"], plain.table["estimate"], rtol=1e-12)
+    pd.testing.assert_series_equal(entry.table["n_risk"], plain.table["n_risk"])
+
+
+def test_entry_with_groups_warns_that_gray_is_not_computed() -> None:
+    data = _random_cohort(6, n=60)
+    data["time"] += 1.0  # entry 0 needs time > 0
+    data["entry"] = 0.0
+    with pytest.warns(StatisticalWarning, match="no left-truncated version"):
+        fit = cumulative_incidence(data, time="time", event="status", by="g", start="entry")
+    assert fit.gray_test is None
+    assert len(fit.warnings) == 1
+
+
+def test_entry_with_strata_is_refused() -> None:
+    data = _random_cohort(7, n=30)
+    data["time"] += 1.0  # entry 0 needs time > 0
+    data["entry"] = 0.0
+    data["s2"] = "x"
+    with pytest.raises(AnalysisError, match="no delayed-entry"):
+        cumulative_incidence(data, time="time", event="status", by="g", strata="s2", start="entry")
+
+
+def test_entry_not_below_time_is_refused() -> None:
+    data = pd.DataFrame({"t": [1.0, 2.0, 3.0], "s": [1, 2, 0], "e": [0.0, 2.0, 1.0]})
+    with pytest.raises(AnalysisError, match=r"rows \[1\]"):
+        cumulative_incidence(data, time="t", event="s", start="e")
