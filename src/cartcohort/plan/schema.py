@@ -160,6 +160,14 @@ class RMST(_Analysis):
     milestones_days: list[int] = Field(default_factory=list)
 
 
+class Imputation(_Spec):
+    """Multiple imputation of the multivariable model (docs/methods/multiple-imputation.md)."""
+
+    m: int = Field(default=20, ge=2)
+    seed: int
+    iterations: int = Field(default=10, ge=1)
+
+
 class Regression(_Analysis):
     """Shared keys of Cox and logistic regression."""
 
@@ -172,6 +180,8 @@ class Regression(_Analysis):
     #: Covariates entered as log10(value) (e.g. CAR-T copies); values <= 0 are excluded.
     log10: list[str] = Field(default_factory=list)
     figure: bool = True
+    #: Also fit the multivariable model on M imputed datasets, pooled by Rubin's rules.
+    imputation: Imputation | None = None
 
 
 class Cox(Regression):

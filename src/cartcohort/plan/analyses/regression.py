@@ -23,6 +23,7 @@ the multivariable model gives a warning (Peduzzi et al. 1995/1996).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -31,6 +32,7 @@ import pandas as pd
 
 from cartcohort.analyse.counting import to_counting_process
 from cartcohort.analyse.cox import CoxResult, cox_ph
+from cartcohort.analyse.impute import PooledModel, PooledResult, impute_and_pool
 from cartcohort.analyse.logistic import LogisticResult, logistic_regression
 from cartcohort.errors import CartcohortError
 from cartcohort.plan.analyses._common import (
@@ -68,6 +70,7 @@ class _Fits:
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     start: str | None = None  # interval start of counting-process rows (time_dependent)
+    pooled: PooledResult | None = None  # multivariable model under multiple imputation
 
 
 def _name(column: str, spec: Spec) -> str:
@@ -189,6 +192,86 @@ def _run_models(spec: Spec, fits: _Fits) -> None:
             f"fewer than {EVENTS_PER_COEFFICIENT} per coefficient: estimates may be unstable "
             "and over-fitted (Peduzzi et al. 1995, 1996)."
         )
+
+
+def _run_imputation(spec: Spec, fits: _Fits) -> None:
+    """Fit the multivariable covariates on ``spec.imputation.m`` imputed datasets."""
+    imp = spec.imputation
+    if imp is None:
+        return
+    if not fits.selected:
+        fits.notes.append("Multiple imputation not done: no multivariable model.")
+        return
+    if fits.start is not None:
+        fits.notes.append(
+            "Multiple imputation not done: not available with time-dependent covariates."
+        )
+        return
+    data = fits.data.dropna(subset=[fits.event, *([fits.time] if fits.time else [])])
+    data = data.reset_index(drop=True)
+    event = data[fits.event]
+    if event.dtype == object and event.map(lambda v: isinstance(v, bool | np.bool_)).all():
+        data[fits.event] = event.astype(bool)
+    options: dict[str, object] = {"covariates": fits.selected}
+    if isinstance(spec, Cox):
+        options |= {"time": fits.time, "event": fits.event, "ties": spec.ties}
+    else:
+        options |= {"outcome": fits.event, "method": spec.method}
+    model: PooledModel = "cox" if isinstance(spec, Cox) else "logistic"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # kept in the result's warnings
+            fits.pooled = impute_and_pool(
+                data,
+                model=model,
+                model_options=options,
+                m=imp.m,
+                seed=imp.seed,
+                iterations=imp.iterations,
+            )
+    except CartcohortError as exc:
+        fits.notes.append(f"Multiple imputation not done: {exc}")
+        return
+    fits.warnings.extend(f"Multiple imputation: {w}" for w in fits.pooled.warnings)
+
+
+def _pooled_output(fits: _Fits, ard: Ard, effect: str) -> TableOutput | None:
+    pooled = fits.pooled
+    if pooled is None:
+        return None
+    ratio, prefix = ("hr", "hr") if effect == "hr" else ("odds_ratio", "or")
+    table = pooled.table.loc[
+        :,
+        ["term", ratio, f"{prefix}_lower", f"{prefix}_upper", "p_value", "df", "fmi"],
+    ].rename(columns={ratio: "estimate", f"{prefix}_lower": "lower", f"{prefix}_upper": "upper"})
+    stats = ("estimate", "se", "df", "p_value", "lower", "upper", "fmi", "riv", "lambda")
+    for rec in pooled.table.to_dict(orient="records"):
+        ard.add_many(
+            {
+                **{s: float(rec[s]) for s in stats},
+                ratio: float(rec[ratio]),
+                f"{prefix}_lower": float(rec[f"{prefix}_lower"]),
+                f"{prefix}_upper": float(rec[f"{prefix}_upper"]),
+            },
+            group="multiple_imputation",
+            variable=str(rec["term"]),
+        )
+    ard.add_many(
+        {"m": pooled.m, "n": pooled.n, "dfcom": pooled.dfcom},
+        group="multiple_imputation",
+        variable="(model)",
+    )
+    label = "hazard" if effect == "hr" else "odds"
+    return TableOutput(
+        name="multiple_imputation",
+        caption=(
+            f"Multivariable model on {pooled.m} imputed datasets (chained equations, seed "
+            f"{pooled.method.options.get('seed')}), pooled by Rubin's rules: {label} ratios "
+            "(95 % CI), p, df and fraction of missing information."
+        ),
+        frame=table,
+        formats={"estimate": "estimate", "lower": "estimate", "upper": "estimate", "p_value": "p"},
+    )
 
 
 def _forest(model: Model, fits: _Fits, covariates: list[str], effect: str) -> pd.DataFrame:
@@ -332,6 +415,9 @@ def _output(
         if c.startswith(("uni_", "multi_"))
     }
     tables = [TableOutput(name="regression", caption=caption, frame=table, formats=formats)]
+    pooled_table = _pooled_output(fits, ard, effect)
+    if pooled_table is not None:
+        tables.append(pooled_table)
     figures: tuple[FigureOutput, ...] = ()
     shown = multi if multi is not None else uni
     if spec.figure and shown is not None and not shown.empty:
@@ -357,7 +443,7 @@ def _output(
         ard=ard.frame(),
         tables=tuple(tables),
         figures=figures,
-        methods=(main.method,),
+        methods=(main.method, *([fits.pooled.method] if fits.pooled else [])),
         n=main.n,
         n_excluded=main.n_excluded,
         exclusions=tuple(main.exclusions),
@@ -377,6 +463,7 @@ def run_cox(spec: Cox, ctx: Context) -> AnalysisOutput:
     if spec.time_dependent:
         _split_time_dependent(spec, ctx, rows, fits)
     _run_models(spec, fits)
+    _run_imputation(spec, fits)
     return _output(
         spec,
         fits,
@@ -436,6 +523,7 @@ def run_logistic(spec: Logistic, ctx: Context) -> AnalysisOutput:
     data, names, more = _prepare(spec, ctx, frame, present)
     fits = _Fits(data=data, event=spec.outcome, time=None, covariates=names, notes=[*notes, *more])
     _run_models(spec, fits)
+    _run_imputation(spec, fits)
     method = "Firth penalised likelihood" if spec.method == "firth" else "maximum likelihood"
     return _output(
         spec,
