@@ -210,11 +210,10 @@ def _aalen_johansen_entry(
     """
     event_times = np.unique(time[status > 0])
     n_times = event_times.size
-    n_risk = (
-        time.size
-        - np.searchsorted(time, event_times, side="left")
-        - (np.sort(entry).size - np.searchsorted(np.sort(entry), event_times, side="left"))
-    ).astype(np.float64)
+    # At risk at s: time >= s (time is sorted) minus those not yet entered (entry >= s).
+    entered_by = np.searchsorted(np.sort(entry), event_times, side="left")
+    n_risk = (time.size - np.searchsorted(time, event_times, side="left") - entry.size) + entered_by
+    n_risk = n_risk.astype(np.float64)
     slot = np.searchsorted(event_times, time)
     has_event = status > 0
     counts = np.zeros((n_times, len(causes)))
