@@ -1,4 +1,4 @@
-"""Invariants of case weights and robust variances in cox_ph.
+"""Invariants of case weights and robust variances in cox_ph and logistic_regression.
 
 - unit weights give the unweighted fit;
 - integer weights give the fit of the data with each row repeated that many times
@@ -22,9 +22,12 @@ from hypothesis import given, reject, settings
 from hypothesis import strategies as st
 
 from cartcohort.analyse.cox import CoxResult, cox_ph
+from cartcohort.analyse.logistic import LogisticResult, logistic_regression
 from cartcohort.errors import AnalysisError
 
-SETTINGS = settings(max_examples=25, deadline=None)
+SETTINGS = settings(max_examples=15, deadline=None)
+# A logistic fit runs a separation linear program and statsmodels IRLS: fewer examples.
+LOGIT_SETTINGS = settings(max_examples=8, deadline=None)
 
 
 @st.composite
@@ -55,6 +58,12 @@ def _quiet(fn: object, *args: object, **kwargs: object) -> object:
 def cox(frame: pd.DataFrame, **kwargs: object) -> CoxResult:
     fit = _quiet(cox_ph, frame, time="time", event="event", covariates=["arm", "age"], **kwargs)
     assert isinstance(fit, CoxResult)
+    return fit
+
+
+def logit(frame: pd.DataFrame, **kwargs: object) -> LogisticResult:
+    fit = _quiet(logistic_regression, frame, outcome="event", covariates=["arm", "age"], **kwargs)
+    assert isinstance(fit, LogisticResult)
     return fit
 
 
@@ -96,4 +105,31 @@ def test_cox_one_row_clusters_are_robust_without_clusters(frame: pd.DataFrame, t
     assert clustered.robust_score_test is not None
     np.testing.assert_allclose(
         clustered.robust_score_test.statistic, robust.robust_score_test.statistic, rtol=1e-9
+    )
+
+
+@LOGIT_SETTINGS
+@given(frame=cohorts())
+def test_logistic_unit_and_integer_weights(frame: pd.DataFrame) -> None:
+    plain = logit(frame)
+    unit = logit(frame.assign(w=1.0), weights="w")
+    np.testing.assert_allclose(unit.table["coef"], plain.table["coef"], rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(unit.table["se"], plain.table["se"], rtol=1e-8)
+    weighted = logit(frame, weights="iw")
+    repeated = logit(frame.loc[frame.index.repeat(frame["iw"])])
+    np.testing.assert_allclose(
+        weighted.table["coef"], repeated.table["coef"], rtol=1e-8, atol=1e-10
+    )
+    np.testing.assert_allclose(weighted.table["se"], repeated.table["se"], rtol=1e-8)
+    np.testing.assert_allclose(weighted.lr_test.statistic, repeated.lr_test.statistic, rtol=1e-8)
+
+
+@LOGIT_SETTINGS
+@given(frame=cohorts())
+def test_logistic_one_row_clusters_are_hc0_times_g_over_g_minus_1(frame: pd.DataFrame) -> None:
+    hc0 = logit(frame, weights="iw", robust=True)
+    clustered = logit(frame, weights="iw", cluster="row")
+    g = len(frame)
+    np.testing.assert_allclose(
+        clustered.table["se"] ** 2, hc0.table["se"] ** 2 * g / (g - 1), rtol=1e-9
     )

@@ -19,12 +19,14 @@ import pandas as pd
 import pytest
 
 from cartcohort.analyse.cox import CoxResult, cox_ph
+from cartcohort.analyse.logistic import LogisticResult, logistic_regression
 
 DATA = json.loads(
     (Path(__file__).parent / "cases" / "weights_robust.json").read_text(encoding="utf-8")
 )
 CASES = {case["id"]: case for case in DATA["cases"]}
 COX = [cid for cid, case in CASES.items() if case["kind"] == "cox"]
+LOGIT = [cid for cid, case in CASES.items() if case["kind"] == "logistic"]
 FIT_RTOL = 1e-6
 CLOSED_FORM_RTOL = 1e-10
 
@@ -53,6 +55,19 @@ def _cox(case_id: str) -> CoxResult:
         ties=spec["ties"],
         strata=_opt(spec.get("strata")),
         start=_opt(spec.get("start")),
+    )
+
+
+def _logit(case_id: str) -> LogisticResult:
+    case = CASES[case_id]
+    spec = case["spec"]
+    return logistic_regression(
+        pd.DataFrame(case["input"]),
+        outcome=spec["outcome"],
+        covariates=_list(spec["covariates"]),
+        weights=_opt(spec.get("weights")),
+        robust=True if spec["robust"] else None,
+        cluster=_opt(spec.get("cluster")),
     )
 
 
@@ -117,3 +132,41 @@ def test_cox_integer_weights_equal_replicated_rows_with_breslow_ties() -> None:
             weighted.table[column], replicated.table[column], rtol=FIT_RTOL, err_msg=column
         )
     np.testing.assert_allclose(weighted.loglik, replicated.loglik, rtol=FIT_RTOL)
+
+
+@pytest.mark.parametrize("case_id", LOGIT)
+def test_logistic_weights_and_sandwich_match_r_glm_and_sandwich(case_id: str) -> None:
+    exp = CASES[case_id]["expected"]
+    fit = _logit(case_id)
+    for column in ["coef", "se", "z", "p_value", "lower", "upper"]:
+        np.testing.assert_allclose(
+            fit.table[column].to_numpy(), _list(exp[column]), rtol=FIT_RTOL, err_msg=column
+        )
+    if "naive_se" in fit.table.columns:
+        np.testing.assert_allclose(fit.table["naive_se"], _list(exp["naive_se"]), rtol=FIT_RTOL)
+    np.testing.assert_allclose(fit.lr_test.statistic, exp["lr_statistic"], rtol=FIT_RTOL)
+    if exp.get("loglik") is not None:  # R's logLik rounds non-integer weights
+        np.testing.assert_allclose(fit.loglik, exp["loglik"], rtol=FIT_RTOL)
+    spec = CASES[case_id]["spec"]
+    if _opt(spec.get("weights")) is not None:
+        assert fit.method.options["weights"] == spec["weights"]
+
+
+def test_logistic_non_integer_weights_warn_in_r_but_not_here() -> None:
+    assert "non-integer #successes in a binomial glm!" in _list(
+        CASES["logit_ipw_hc0"]["expected"]["r_warnings"]
+    )
+    assert _logit("logit_ipw_hc0").warnings == ()
+
+
+def test_logistic_zero_weight_rows_are_dropped_as_r_glm() -> None:
+    case = CASES["logit_zero_weights_dropped"]
+    frame = pd.DataFrame(case["input"])
+    with_zeros = pd.concat([frame, frame.iloc[:2].assign(zw=0.0)], ignore_index=True)
+    fit = logistic_regression(
+        with_zeros, outcome="crs", covariates=["age", "arm"], weights="zw", cluster="cl"
+    )
+    np.testing.assert_allclose(fit.table["se"], _list(case["expected"]["se"]), rtol=FIT_RTOL)
+    assert fit.n == len(frame)
+    assert fit.n_excluded == 2
+    assert "with 'zw' = 0" in fit.exclusions[-1]

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from cartcohort.analyse.cox import CoxResult, cox_ph
+from cartcohort.analyse.logistic import logistic_regression
 from cartcohort.errors import AnalysisError
 
 
@@ -95,4 +96,50 @@ def test_cox_robust_result_reports_both_variances_and_the_note(cohort: pd.DataFr
     assert "robust_score_statistic" in set(ard["stat_name"])
     plain = _cox(cohort)
     assert plain.naive_covariance is None
+    assert "weights" not in plain.method.options
+
+
+@pytest.fixture
+def trial() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "crs": [0, 1, 0, 1, 1, 0, 0, 1, 0, 1, 1, 0],
+            "age": [45, 52, 61, 38, 70, 58, 49, 66, 40, 63, 59, 51],
+            "w": [1.0, 2.0, 0.5, 1.5, 1.0, 0.0, 1.2, 0.8, 1.0, 2.2, 0.9, 1.1],
+            "id": ["a", "a", "b", "c", "c", "d", "e", "e", "f", "g", "g", "h"],
+        }
+    )
+
+
+def test_logistic_weights_are_checked_and_zero_allowed(trial: pd.DataFrame) -> None:
+    with pytest.raises(AnalysisError, match=r"rows \[1\] are negative"):
+        logistic_regression(
+            trial.assign(w=[1.0, -1.0] + [1.0] * 10), outcome="crs", covariates=["age"], weights="w"
+        )
+    fit = logistic_regression(trial, outcome="crs", covariates=["age"], weights="w")
+    assert fit.n == 11
+    assert fit.n_excluded == 1
+
+
+def test_logistic_weighting_refuses_firth_profile_and_robust_false(trial: pd.DataFrame) -> None:
+    for kwargs in (
+        {"weights": "w", "method": "firth"},
+        {"robust": True, "ci_method": "profile"},
+        {"cluster": "id", "method": "firth"},
+    ):
+        with pytest.raises(AnalysisError, match=r"Weighted Firth \(brglm2\) and likelihood-based"):
+            logistic_regression(trial, outcome="crs", covariates=["age"], **kwargs)  # type: ignore[arg-type]
+    with pytest.raises(AnalysisError, match="a cluster implies the robust variance"):
+        logistic_regression(trial, outcome="crs", covariates=["age"], cluster="id", robust=False)
+
+
+def test_logistic_robust_result_names_the_sandwich(trial: pd.DataFrame) -> None:
+    fit = logistic_regression(trial, outcome="crs", covariates=["age"], weights="w", cluster="id")
+    assert "naive_se" in fit.table.columns
+    assert "vcovCL" in str(fit.method.options["se"])
+    assert "cadjust = TRUE" in str(fit.method.options["se"])
+    hc0 = logistic_regression(trial, outcome="crs", covariates=["age"], robust=True)
+    assert "HC0" in str(hc0.method.options["se"])
+    plain = logistic_regression(trial, outcome="crs", covariates=["age"])
+    assert "naive_se" not in plain.table.columns
     assert "weights" not in plain.method.options
