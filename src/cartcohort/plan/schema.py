@@ -172,6 +172,12 @@ class Regression(_Analysis):
     #: Covariates entered as log10(value) (e.g. CAR-T copies); values <= 0 are excluded.
     log10: list[str] = Field(default_factory=list)
     figure: bool = True
+    #: Column of case weights (Cox: > 0; logistic: >= 0), e.g. inverse-probability weights.
+    weights: str | None = None
+    #: Robust (sandwich) standard errors; default: on when ``cluster`` is given.
+    robust: bool | None = None
+    #: Column of correlated rows' cluster (e.g. patient_id with time_dependent, a centre).
+    cluster: str | None = None
 
 
 class Cox(Regression):
