@@ -143,3 +143,10 @@ def test_logistic_robust_result_names_the_sandwich(trial: pd.DataFrame) -> None:
     plain = logistic_regression(trial, outcome="crs", covariates=["age"])
     assert "naive_se" not in plain.table.columns
     assert "weights" not in plain.method.options
+
+
+def test_cox_check_ph_ignores_the_robust_variance_as_r(cohort: pd.DataFrame) -> None:
+    # R: cox.zph(coxph(..., cluster = id)) equals cox.zph of the model-based fit.
+    clustered = _cox(cohort, cluster="id").check_ph().table
+    plain = _cox(cohort).check_ph().table
+    pd.testing.assert_frame_equal(clustered, plain)
