@@ -13,7 +13,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from cartcohort.analyse._data import factor_codes
-from cartcohort.errors import AnalysisError
+from cartcohort.errors import AnalysisError, DegenerateDataError
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -93,7 +93,15 @@ def cluster_codes(frame: pd.DataFrame, column: str | None) -> IntArray | None:
     """Integer code 0..G-1 of each complete row's cluster (None without a cluster)."""
     if column is None:
         return None
-    _, codes = factor_codes(frame[column])
+    levels, codes = factor_codes(frame[column])
+    if len(levels) < 2:
+        msg = (
+            f"Cluster column {column!r} has {len(levels)} distinct value(s) among the "
+            f"{len(frame)} rows used; a clustered (sandwich) variance needs at least 2 "
+            "clusters (with one, the summed score is 0 and the variance degenerates). "
+            "Check the column, or drop `cluster`."
+        )
+        raise DegenerateDataError(msg)
     return np.asarray(codes, dtype=np.int64)
 
 

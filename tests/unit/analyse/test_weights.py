@@ -8,7 +8,7 @@ import pytest
 
 from cartcohort.analyse.cox import CoxResult, cox_ph
 from cartcohort.analyse.logistic import logistic_regression
-from cartcohort.errors import AnalysisError
+from cartcohort.errors import AnalysisError, DegenerateDataError
 
 
 @pytest.fixture
@@ -150,3 +150,10 @@ def test_cox_check_ph_ignores_the_robust_variance_as_r(cohort: pd.DataFrame) -> 
     clustered = _cox(cohort, cluster="id").check_ph().table
     plain = _cox(cohort).check_ph().table
     pd.testing.assert_frame_equal(clustered, plain)
+
+
+def test_a_single_cluster_is_a_named_error(cohort: pd.DataFrame, trial: pd.DataFrame) -> None:
+    with pytest.raises(DegenerateDataError, match="needs at least 2 clusters"):
+        _cox(cohort.assign(id="one"), cluster="id")
+    with pytest.raises(DegenerateDataError, match="needs at least 2 clusters"):
+        logistic_regression(trial.assign(id=7), outcome="crs", covariates=["age"], cluster="id")
