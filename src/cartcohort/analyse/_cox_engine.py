@@ -245,12 +245,18 @@ class CoxEngine:
     ``xt`` is the centred design, transposed (p x n) and in sorted row order.
     """
 
-    def __init__(self, xt: FloatArray, rs: RiskSets) -> None:
+    def __init__(self, xt: FloatArray, rs: RiskSets, weights: FloatArray | None = None) -> None:
         self.xt = xt
         self.rs = rs
         p, n = xt.shape
         nd = rs.n_deaths
-        self.xsum = xt[:, rs.death_rows].sum(axis=1)  # constant in beta
+        #: case weights in sorted row order (None: all 1); see :func:`death_weights`
+        self.weights = weights
+        self.death_weight = None if weights is None else death_weights(rs, weights)
+        if weights is None:
+            self.xsum = xt[:, rs.death_rows].sum(axis=1)  # constant in beta
+        else:
+            self.xsum = xt[:, rs.death_rows] @ weights[rs.death_rows]
         self._stack = np.empty((p + 1, n))
         self._per_death = np.empty((p + 1, nd))
         self._eta = np.empty(n)
@@ -265,6 +271,8 @@ class CoxEngine:
         eta = np.einsum("ki,k->i", self.xt, beta, out=self._eta)
         shift = float(eta.max())
         r = np.exp(np.subtract(eta, shift, out=self._r), out=self._r)
+        if self.weights is not None:
+            np.multiply(r, self.weights, out=r)
         stack = self._stack
         stack[0] = r
         np.multiply(self.xt, r, out=stack[1:])
@@ -298,36 +306,101 @@ class CoxEngine:
         """Sum over deaths of ``h_k V_k``: the information matrix when ``h = 1``.
 
         ``V_k`` is the risk-set covariance of x for death term ``k`` (with its
-        Efron share removed); ``death_weight`` gives ``h_k`` (default 1).
+        Efron share removed); ``death_weight`` gives ``h_k`` (default 1). With
+        case weights, each term is further weighted by the mean case weight of its
+        tied deaths (R's Efron with case weights).
         """
-        rs = self.rs
-        n = self.xt.shape[1]
+        if self.death_weight is not None:
+            death_weight = (
+                self.death_weight if death_weight is None else death_weight * self.death_weight
+            )
         inv = 1.0 / terms.s0k
         if death_weight is not None:
             inv = inv * death_weight
-        c1 = np.asarray(np.bincount(rs.death_risk_row, inv, minlength=n), dtype=np.float64)
-        c1 = _revcumsum_rows(c1, rs)
-        if rs.entry_first_row is not None and rs.entry_has_row is not None:
-            # deaths at or before a row's start are not in its risk set
-            c1 = c1 - np.where(rs.entry_has_row, c1[rs.entry_first_row], 0.0)
-        w = terms.r * c1
-        if self._efron_ties:
-            # tied deaths are only partly in the risk set of their own tie group
-            tied = rs.tied
-            c2 = np.bincount(rs.tied_of, rs.frac[tied] * inv[tied])
-            rows = rs.death_rows[tied]
-            w[rows] -= terms.r[rows] * c2[rs.tied_of]
+        w = terms.r * self.risk_sums(inv)
         xbar_h = terms.xbar if death_weight is None else terms.xbar * death_weight
         info = xtwx(self.xt, w) - xbar_h @ terms.xbar.T
         return np.asarray((info + info.T) / 2.0, dtype=np.float64)
 
+    def risk_sums(self, per_death: FloatArray) -> FloatArray:
+        """Per sorted row ``i``: the sum of ``per_death[k]`` over the death terms whose
+        risk set contains row ``i``, a tied death counting ``1 - f_k`` in its own tie
+        group's term ``k`` (Efron; Breslow: fully)."""
+        rs = self.rs
+        n = self.xt.shape[1]
+        c1 = np.asarray(np.bincount(rs.death_risk_row, per_death, minlength=n), dtype=np.float64)
+        c1 = _revcumsum_rows(c1, rs)
+        if rs.entry_first_row is not None and rs.entry_has_row is not None:
+            # deaths at or before a row's start are not in its risk set
+            c1 = c1 - np.where(rs.entry_has_row, c1[rs.entry_first_row], 0.0)
+        if self._efron_ties:
+            # tied deaths are only partly in the risk set of their own tie group
+            tied = rs.tied
+            c2 = np.bincount(rs.tied_of, rs.frac[tied] * per_death[tied])
+            if not c1.flags.writeable:  # a pandas result may be read-only
+                c1 = c1.copy()
+            c1[rs.death_rows[tied]] -= c2[rs.tied_of]
+        return c1
+
     def evaluate(self, beta: FloatArray) -> Evaluation:
         """Log partial likelihood (Efron or Breslow), its gradient and information."""
         t = self.terms(beta)
-        nd = self.rs.n_deaths
-        loglik = float(self.xsum @ beta - nd * t.shift - np.sum(np.log(t.s0k)))
-        score = self.xsum - t.xbar.sum(axis=1)
+        if self.death_weight is None:
+            nd = self.rs.n_deaths
+            loglik = float(self.xsum @ beta - nd * t.shift - np.sum(np.log(t.s0k)))
+            score = self.xsum - t.xbar.sum(axis=1)
+        else:
+            dw = self.death_weight
+            loglik = float(self.xsum @ beta - dw @ (np.log(t.s0k) + t.shift))
+            score = self.xsum - t.xbar @ dw
         return Evaluation(loglik=loglik, score=score, information=self.information(t))
+
+    def score_residuals(self, beta: FloatArray) -> FloatArray:
+        """Case-weighted score residuals ``w_i U_i`` at ``beta``, shape (n, p), sorted order.
+
+        R's ``residuals(fit, type = "score", weighted = TRUE)``: for row ``i``,
+        ``U_i = delta_i (x_i - abar_i) - sum_k h_k r_i c_ik (x_i - xbar_k) / S0_k``
+        over the death terms ``k`` whose risk set contains ``i`` (``c_ik = 1 - f_k``
+        for a tied death in its own group, else 1), ``abar_i`` the mean of ``xbar_k``
+        over the terms of its tie group and ``h_k`` the mean case weight of the tied
+        deaths. The rows sum to the score.
+        """
+        rs = self.rs
+        t = self.terms(beta)
+        dw = np.ones(rs.n_deaths) if self.death_weight is None else self.death_weight
+        a = dw / t.s0k
+        xt = self.xt
+        p, n = xt.shape
+        out = np.empty((n, p))
+        c_a = self.risk_sums(a)
+        # mean of xbar_k over the terms of each death's tie group
+        gstart = np.flatnonzero(np.r_[True, rs.death_group[1:] != rs.death_group[:-1]])
+        gcount = np.diff(np.append(gstart, rs.n_deaths))
+        gof = np.cumsum(np.r_[True, rs.death_group[1:] != rs.death_group[:-1]]) - 1
+        w = np.ones(n) if self.weights is None else self.weights
+        wd = w[rs.death_rows]
+        for j in range(p):  # covariates, not subjects
+            xbar = t.xbar[j]
+            c_b = self.risk_sums(a * xbar)
+            col = -t.r * (xt[j] * c_a - c_b)
+            abar = (np.add.reduceat(xbar, gstart) / gcount)[gof]
+            col[rs.death_rows] += wd * (xt[j, rs.death_rows] - abar)
+            out[:, j] = col
+        return out
+
+
+def death_weights(rs: RiskSets, weights: FloatArray) -> FloatArray:
+    """Per death term: the mean case weight of the deaths tied with it.
+
+    R's Efron approximation with case weights gives each of the ``d`` terms of a tie
+    group the mean weight of its deaths; with Breslow the ``d`` terms are equal, so
+    the same weights give the sum of the deaths' weights.
+    """
+    wd = weights[rs.death_rows]
+    new = np.r_[True, rs.death_group[1:] != rs.death_group[:-1]]
+    start = np.flatnonzero(new)
+    mean = np.add.reduceat(wd, start) / np.diff(np.append(start, wd.size))
+    return np.asarray(mean[np.cumsum(new) - 1], dtype=np.float64)
 
 
 def solve_information(information: FloatArray, rhs: FloatArray) -> FloatArray:
@@ -765,6 +838,7 @@ __all__ = [
     "build_risk_sets",
     "concordance",
     "count_before_smaller",
+    "death_weights",
     "newton_raphson",
     "solve_information",
     "xtwx",

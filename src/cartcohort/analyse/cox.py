@@ -23,11 +23,17 @@ from scipy import linalg
 from cartcohort._results import ChiSquareTest, MethodInfo, WarningCollector, frame_to_ard
 from cartcohort._types import PHTransform, Ties
 from cartcohort.analyse._cox_engine import (
+    ConcordanceCounts,
     CoxEngine,
     NewtonFit,
     build_risk_sets,
     concordance,
     newton_raphson,
+)
+from cartcohort.analyse._cox_robust import (
+    WeightedConcordance,
+    pairwise_concordance,
+    robust_variance,
 )
 from cartcohort.analyse._coxzph import zph_table
 from cartcohort.analyse._data import (
@@ -41,6 +47,12 @@ from cartcohort.analyse._data import (
 )
 from cartcohort.analyse._dist import chi2_sf, norm_ppf, norm_sf
 from cartcohort.analyse._entry import as_start
+from cartcohort.analyse._weights import (
+    check_column_argument,
+    check_weights,
+    cluster_codes,
+    weight_values,
+)
 from cartcohort.errors import (
     AnalysisError,
     CollinearityError,
@@ -55,6 +67,10 @@ EPS = 1e-9
 ITER_MAX = 20
 
 _TABLE_COLUMNS = ["term", "coef", "se", "hr", "lower", "upper", "z", "p_value"]
+_ROBUST_NOTE = (
+    "the likelihood ratio and score tests assume independence of observations within a "
+    "cluster, the Wald and robust score tests do not (R's summary.coxph note)"
+)
 _REFERENCE = "R survival::coxph (survival 3.5-3); Therneau & Grambsch (2000)"
 
 
@@ -67,19 +83,21 @@ class Concordance:
     estimate
         ``(concordant + tied_x / 2) / (concordant + discordant + tied_x)``.
     std_err
-        Infinitesimal-jackknife standard error (R's ``sqrt(concordance(fit)$var)``).
+        Infinitesimal-jackknife standard error (R's ``sqrt(concordance(fit)$var)``);
+        with ``cluster``, the influence is summed within clusters first.
     concordant, discordant, tied_x, tied_y, tied_xy
         Pair counts: ``tied_x`` pairs have equal linear predictors; ``tied_y``
         pairs are two deaths at the same time (not comparable); ``tied_xy`` both.
+        With case weights a pair counts ``w_i w_j`` (a float), as in R.
     """
 
     estimate: float
     std_err: float
-    concordant: int
-    discordant: int
-    tied_x: int
-    tied_y: int
-    tied_xy: int
+    concordant: float
+    discordant: float
+    tied_x: float
+    tied_y: float
+    tied_xy: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +107,7 @@ class _FitState:
     engine: CoxEngine
     beta: FloatArray
     design: Design
+    clusters: npt.NDArray[np.int64] | None = None  # sorted row order
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -165,6 +184,14 @@ class CoxResult:
         Newton-Raphson iterations (counted as R does) and convergence.
     confidence_level, ties, strata
         Options used.
+    naive_covariance, robust_score_test
+        With ``robust`` (or ``cluster``): the model-based variance (R's
+        ``fit$naive.var``; ``table`` then also has ``naive_se``) and R's robust score
+        test (``fit$rscore``); ``covariance``, ``se``, the intervals, z, p and
+        ``wald_test`` then use the robust variance, as R's ``summary``. ``None``
+        otherwise.
+    weights, cluster
+        The case-weight and cluster columns (None when not used).
     method, warnings
         How the numbers were computed, and any warnings raised.
     """
@@ -186,6 +213,10 @@ class CoxResult:
     strata: tuple[str, ...]
     method: MethodInfo
     warnings: tuple[str, ...] = ()
+    naive_covariance: FloatArray | None = None
+    robust_score_test: ChiSquareTest | None = None
+    weights: str | None = None
+    cluster: str | None = None
     _state: _FitState = field(repr=False, compare=False)
     _lazy: dict[str, Concordance] = field(
         default_factory=dict, init=False, repr=False, compare=False
@@ -198,7 +229,12 @@ class CoxResult:
         if cached is None:
             state = self._state
             lp = np.einsum("ki,k->i", state.engine.xt, state.beta)
-            cc = concordance(state.engine.rs, lp)
+            cc: object
+            if state.engine.weights is None and state.clusters is None:
+                cc = concordance(state.engine.rs, lp)
+            else:
+                cc = pairwise_concordance(state.engine.rs, lp, state.engine.weights, state.clusters)
+            assert isinstance(cc, ConcordanceCounts | WeightedConcordance)
             cached = Concordance(
                 estimate=cc.estimate,
                 std_err=cc.std_err,
@@ -237,7 +273,8 @@ class CoxResult:
         Raises
         ------
         AnalysisError
-            Unknown transform, or ``"log"`` with a time of 0.
+            Unknown transform, or ``"log"`` with a time of 0, or a fit with case
+            weights (not implemented; R's ``cox.zph`` does support it).
 
         Notes
         -----
@@ -261,6 +298,14 @@ class CoxResult:
             raise AnalysisError(msg)
         if not isinstance(per_term, bool):
             msg = f"`per_term` must be True or False; got {per_term!r}."
+            raise AnalysisError(msg)
+        if self.weights is not None:
+            msg = (
+                f"check_ph() is not available for a fit with case weights ({self.weights!r}): "
+                "the weighted cox.zph test is not implemented here. Run R's "
+                "cox.zph(coxph(..., weights = ...)) or check proportional hazards on the "
+                "unweighted fit."
+            )
             raise AnalysisError(msg)
         design = self._state.design
         if per_term:
@@ -307,6 +352,10 @@ class CoxResult:
             "concordance": self.concordance.estimate,
             "concordance_std_err": self.concordance.std_err,
         }
+        if self.robust_score_test is not None:
+            model["robust_score_statistic"] = self.robust_score_test.statistic
+            model["robust_score_df"] = self.robust_score_test.df
+            model["robust_score_p_value"] = self.robust_score_test.p_value
         rows = pd.DataFrame(
             {
                 "analysis": "cox_ph",
@@ -463,6 +512,9 @@ def cox_ph(
     ties: Ties = "efron",
     confidence_level: float = 0.95,
     start: str | None = None,
+    weights: str | None = None,
+    robust: bool | None = None,
+    cluster: str | None = None,
 ) -> CoxResult:
     """Fit a Cox proportional-hazards model, reproducing R ``survival::coxph``.
 
@@ -494,6 +546,22 @@ def cox_ph(
         (time-dependent covariates): R's ``Surv(start, time, event)``. A row is
         at risk at ``t`` when ``start < t <= time``. ``None`` (default): everyone
         is at risk from time 0, which gives the same fit as a column of zeros.
+    weights
+        Column of case weights (R's ``coxph(..., weights = w)``), e.g. inverse
+        probability of treatment weights: finite and > 0 (R refuses 0). The
+        partial likelihood, its tests and the concordance are weighted; integer
+        weights give the fit of the data with each row repeated that many times.
+    robust
+        ``True``: robust (sandwich) variance, R's ``coxph(..., robust = TRUE)``.
+        Default ``None``: ``True`` when ``cluster`` is given, else ``False``.
+        Recommended with non-integer (e.g. inverse-probability) weights, whose
+        model-based variance is not valid.
+    cluster
+        Column identifying correlated rows (a patient infused twice, a centre):
+        R's ``coxph(..., cluster = id)``; the robust variance sums the dfbeta
+        residuals within each cluster. Nothing is clustered by default, also with
+        ``start``: with split follow-up (one row per interval) R users write
+        ``cluster = id`` so that a subject's intervals are one cluster; do the same.
 
     Returns
     -------
@@ -513,6 +581,9 @@ def cox_ph(
         covariates constant within every stratum.
     ConvergenceError
         Newton-Raphson did not converge in 20 iterations (R's ``iter.max``).
+    AnalysisError
+        Weights that are not numbers, infinite, negative, 0 or all 0 (every such
+        row is named), ``robust=False`` together with ``cluster``.
 
     Warns
     -----
@@ -547,6 +618,15 @@ def cox_ph(
     near-identical times are not merged (R's ``timefix``/``aeqSurv``); use
     integer days, as the house data standard does.
 
+    With ``weights``, each death term of Efron's approximation is weighted by the
+    mean weight of the tied deaths and the tied deaths' share of the risk set is
+    their weighted risk (R's ``coxfit6``/``agfit4``). With ``robust``, ``covariance``
+    is R's sandwich ``D'D`` (``D`` the case-weighted dfbeta residuals, summed
+    within clusters), ``se``, z, p, intervals and the Wald test use it, and
+    ``naive_se`` / ``naive_covariance`` keep the model-based variance; the
+    likelihood-ratio and score tests stay model based (R's note: they assume
+    independence within a cluster; the Wald and ``robust_score_test`` do not).
+
     Concordance is Harrell's C as ``concordance(fit)`` in R >= 3.0 (within
     strata, ``timewt = "n"``, ties in the linear predictor count 1/2, censored
     times equal to a death time count as longer), with R's infinitesimal
@@ -579,9 +659,17 @@ def cox_ph(
     """
     cov_names = _validate(covariates, ties, confidence_level)
     strata_names = _as_list(strata, "strata")
-    if start is not None and not isinstance(start, str):
-        msg = f"`start` must be a column name or None; got {start!r}."
+    check_column_argument(start, "start")
+    use_robust = _check_robust(weights, robust, cluster)
+    if use_robust and start is not None and cluster is None:
+        msg = (
+            "`robust=True` with `start` (counting-process data) needs `cluster`: a subject's "
+            "intervals are not independent rows (R: 'one of cluster or id is needed'). "
+            "Pass cluster=<subject id column>."
+        )
         raise AnalysisError(msg)
+    if weights is not None and isinstance(data, pd.DataFrame):
+        check_weights(data, weights, zero_allowed=False)
     prep = prepare(
         data,
         {
@@ -590,6 +678,8 @@ def cox_ph(
             "covariates": cov_names,
             "strata": strata_names,
             "start": start,
+            "weights": weights,
+            "cluster": cluster,
         },
     )
     frame = prep.frame
@@ -607,7 +697,10 @@ def cox_ph(
     check_full_rank(design.matrix, design.terms, intercept=False)
     codes = _strata_codes(frame, strata_names)
     rs = build_risk_sets(t, d, codes, efron=ties == "efron", start=t0)
-    engine = CoxEngine(_sorted_centred_transpose(design.matrix, rs.order), rs)
+    w = weight_values(frame, weights)
+    engine = CoxEngine(
+        _sorted_centred_transpose(design.matrix, rs.order), rs, None if w is None else w[rs.order]
+    )
     collector = WarningCollector()
     fit = newton_raphson(engine, eps=EPS, iter_max=ITER_MAX)
     _check_information(fit.initial.information, engine, design.terms, stratified=codes is not None)
@@ -632,7 +725,43 @@ def cox_ph(
         strata=tuple(strata_names),
         collector=collector,
         start=start,
+        robust=_Robust(
+            on=use_robust,
+            weights=weights,
+            cluster=cluster,
+            codes=_sorted_clusters(frame, cluster, rs.order),
+        ),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Robust:
+    on: bool
+    weights: str | None
+    cluster: str | None
+    codes: npt.NDArray[np.int64] | None
+
+
+def _check_robust(weights: object, robust: object, cluster: object) -> bool:
+    check_column_argument(weights, "weights")
+    check_column_argument(cluster, "cluster")
+    if robust is not None and not isinstance(robust, bool):
+        msg = f"`robust` must be True, False or None; got {robust!r}."
+        raise AnalysisError(msg)
+    if robust is False and cluster is not None:
+        msg = (
+            f"`cluster={cluster!r}` asks for the clustered robust variance but `robust=False`; "
+            "drop `robust=False` (a cluster implies the robust variance, as in R)."
+        )
+        raise AnalysisError(msg)
+    return bool(robust) or cluster is not None
+
+
+def _sorted_clusters(
+    frame: pd.DataFrame, cluster: str | None, order: npt.NDArray[np.intp]
+) -> npt.NDArray[np.int64] | None:
+    codes = cluster_codes(frame, cluster)
+    return None if codes is None else codes[order]
 
 
 def _build_result(
@@ -649,9 +778,18 @@ def _build_result(
     strata: tuple[str, ...],
     collector: WarningCollector,
     start: str | None = None,
+    robust: _Robust | None = None,
 ) -> CoxResult:
     beta = fit.beta
     p = beta.size
+    naive = cov
+    rscore = None
+    if robust is not None and robust.on:
+        rv = robust_variance(engine, beta, naive, robust.codes)
+        cov = rv.covariance
+        rscore = ChiSquareTest(
+            statistic=rv.score_statistic, df=p, p_value=float(chi2_sf(rv.score_statistic, p))
+        )
     se = np.sqrt(np.diag(cov))
     zcrit = float(norm_ppf(0.5 + confidence_level / 2.0))
     z = beta / se
@@ -670,27 +808,11 @@ def _build_result(
         },
         columns=_TABLE_COLUMNS,
     )
+    if rscore is not None:
+        table.insert(3, "naive_se", np.sqrt(np.diag(naive)))
     lr = 2.0 * (fit.loglik - fit.loglik_null)
     wald = float(beta @ np.linalg.solve(cov, beta))
-    method = MethodInfo(
-        estimator="Cox proportional hazards",
-        description=(
-            f"Cox proportional-hazards regression, partial likelihood with {ties.capitalize()} "
-            "ties"
-            + (f", stratified by {', '.join(strata)}" if strata else "")
-            + (f", at risk from {start} (counting-process data)" if start else "")
-            + "; Wald confidence intervals for hazard ratios"
-        ),
-        options={
-            "ties": ties,
-            "confidence_level": confidence_level,
-            "strata": ", ".join(strata) or None,
-            "eps": EPS,
-            "iter_max": ITER_MAX,
-            **({"start": start} if start else {}),
-        },
-        reference=_REFERENCE,
-    )
+    method = _method(ties, confidence_level, strata, start, robust)
     return CoxResult(
         table=table,
         covariance=cov,
@@ -711,7 +833,65 @@ def _build_result(
         strata=strata,
         method=method,
         warnings=collector.as_tuple(),
-        _state=_FitState(engine=engine, beta=beta, design=design),
+        naive_covariance=naive if rscore is not None else None,
+        robust_score_test=rscore,
+        weights=None if robust is None else robust.weights,
+        cluster=None if robust is None else robust.cluster,
+        _state=_FitState(
+            engine=engine,
+            beta=beta,
+            design=design,
+            clusters=None if robust is None else robust.codes,
+        ),
+    )
+
+
+def _method(
+    ties: str,
+    confidence_level: float,
+    strata: tuple[str, ...],
+    start: str | None,
+    robust: _Robust | None,
+) -> MethodInfo:
+    weights = None if robust is None else robust.weights
+    on = robust is not None and robust.on
+    cluster = None if robust is None else robust.cluster
+    if on:
+        variance = (
+            f"robust sandwich variance, dfbeta residuals summed within {cluster} "
+            f"(R coxph(..., cluster = {cluster}))"
+            if cluster
+            else "robust sandwich variance (R coxph(..., robust = TRUE))"
+        )
+    else:
+        variance = "model-based variance (inverse information)"
+    extra: dict[str, str | None] = {}
+    if weights:
+        extra["weights"] = weights
+    if on:
+        extra["variance"] = "robust"
+        extra["cluster"] = cluster
+        extra["note"] = _ROBUST_NOTE
+    return MethodInfo(
+        estimator="Cox proportional hazards",
+        description=(
+            f"Cox proportional-hazards regression, partial likelihood with {ties.capitalize()} "
+            "ties"
+            + (f", weighted by {weights}" if weights else "")
+            + (f", stratified by {', '.join(strata)}" if strata else "")
+            + (f", at risk from {start} (counting-process data)" if start else "")
+            + f"; {variance}; Wald confidence intervals for hazard ratios"
+        ),
+        options={
+            "ties": ties,
+            "confidence_level": confidence_level,
+            "strata": ", ".join(strata) or None,
+            "eps": EPS,
+            "iter_max": ITER_MAX,
+            **({"start": start} if start else {}),
+            **extra,
+        },
+        reference=_REFERENCE,
     )
 
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import metadata
 from typing import cast
 
@@ -40,8 +40,21 @@ from scipy.special import expit
 
 from cartcohort._results import ChiSquareTest, MethodInfo, WarningCollector, frame_to_ard
 from cartcohort._types import LogisticCIMethod, LogisticMethod
-from cartcohort.analyse._data import check_full_rank, design_matrix, group_levels, prepare
+from cartcohort.analyse._data import (
+    Prepared,
+    check_full_rank,
+    design_matrix,
+    group_levels,
+    prepare,
+)
 from cartcohort.analyse._dist import chi2_ppf, chi2_sf, norm_ppf, norm_sf
+from cartcohort.analyse._weights import (
+    check_column_argument,
+    check_weights,
+    cluster_codes,
+    sum_within,
+    weight_values,
+)
 from cartcohort.errors import (
     AnalysisError,
     CollinearityError,
@@ -300,10 +313,18 @@ class _Fit:
     converged: bool
 
 
-def _quantities(x: FloatArray, y: FloatArray, beta: FloatArray, tau: float) -> _Quantities:
+def _quantities(
+    x: FloatArray, y: FloatArray, beta: FloatArray, tau: float, pw: FloatArray | None = None
+) -> _Quantities:
     eta = x @ beta
     p = expit(eta)
     w = p * (1.0 - p)
+    if pw is not None:  # prior weights (maximum likelihood only)
+        wl = pw * (y * eta - np.logaddexp(0.0, eta))
+        info = (x * (pw * w)[:, None]).T @ x
+        return _Quantities(
+            loglik=float(np.sum(wl)), score=x.T @ (pw * (y - p)), info=info, hessian=info
+        )
     # log(1 + exp(eta)) without overflow.
     loglik = float(np.sum(y * eta - np.logaddexp(0.0, eta)))
     if tau == 0.0:
@@ -454,13 +475,15 @@ def _check_separation(x: FloatArray, y: FloatArray, terms: tuple[str, ...]) -> N
     raise SeparationError(msg)
 
 
-def _fit_ml(x: FloatArray, y: FloatArray, collector: WarningCollector) -> _Fit:
+def _fit_ml(
+    x: FloatArray, y: FloatArray, collector: WarningCollector, pw: FloatArray | None = None
+) -> _Fit:
     import statsmodels.api as sm
     from statsmodels.tools.sm_exceptions import ConvergenceWarning as SmConvergenceWarning
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model = sm.GLM(y, x, family=sm.families.Binomial())
+        model = sm.GLM(y, x, family=sm.families.Binomial(), var_weights=pw)
         res = model.fit(maxiter=_IRLS_MAXITER, tol=_IRLS_ATOL, atol=_IRLS_ATOL, rtol=_IRLS_RTOL)
     beta = np.asarray(res.params, dtype=np.float64)
     iterations = int(res.fit_history["iteration"])
@@ -480,7 +503,7 @@ def _fit_ml(x: FloatArray, y: FloatArray, collector: WarningCollector) -> _Fit:
             "Fitted probabilities numerically 0 or 1 occurred; some estimates may be "
             "unreliable (near-separation). Consider method='firth'."
         )
-    loglik = _quantities(x, y, beta, 0.0).loglik
+    loglik = _quantities(x, y, beta, 0.0, pw).loglik
     return _Fit(beta=beta, loglik=loglik, iterations=iterations, converged=True)
 
 
@@ -634,7 +657,54 @@ def _standard_errors(x: FloatArray, y: FloatArray, beta: FloatArray, tau: float)
     return np.sqrt(np.diag(cov))
 
 
-def _lr_test_ml(y: FloatArray, fit: _Fit, k: int) -> ChiSquareTest:
+@dataclass(frozen=True, slots=True)
+class _Weighting:
+    """Prior weights, robust variance and clusters of a maximum-likelihood fit."""
+
+    weights: str | None
+    robust: bool
+    cluster: str | None
+    pw: FloatArray | None
+    codes: npt.NDArray[np.int64] | None
+    n_zero: int = 0
+
+
+def _variances(
+    x: FloatArray, y: FloatArray, beta: FloatArray, how: _Weighting
+) -> tuple[FloatArray, FloatArray]:
+    """(standard errors, model-based standard errors) of a maximum-likelihood fit.
+
+    Model based: ``(X' diag(pw p (1 - p)) X)^-1`` (``summary.glm``). Robust: the sandwich
+    ``B M B`` with ``B`` the model-based variance and ``M`` the cross-product of the
+    estimating functions ``pw_i (y_i - p_i) x_i``: ``sandwich::vcovHC(type = "HC0")``;
+    with clusters the functions are summed within clusters and ``M`` is multiplied by
+    ``G / (G - 1)``: ``sandwich::vcovCL(cluster = ~id)`` defaults (``type = "HC0"``,
+    ``cadjust = TRUE``).
+    """
+    q = _quantities(x, y, beta, 0.0, how.pw)
+    naive = np.linalg.inv(q.info)
+    naive_se = np.sqrt(np.diag(naive))
+    if not how.robust:
+        return naive_se, naive_se
+    pw = np.ones_like(y) if how.pw is None else how.pw
+    scores = x * (pw * (y - expit(x @ beta)))[:, None]
+    summed = sum_within(scores, how.codes)
+    meat = summed.T @ summed
+    if how.codes is not None:
+        g = summed.shape[0]
+        meat = meat * (g / (g - 1.0))
+    cov = naive @ meat @ naive
+    return np.sqrt(np.diag((cov + cov.T) / 2.0)), naive_se
+
+
+def _lr_test_ml(y: FloatArray, fit: _Fit, k: int, pw: FloatArray | None = None) -> ChiSquareTest:
+    if pw is not None:
+        total = float(pw.sum())
+        p0 = float(pw @ y) / total
+        loglik_null = float(pw @ y) * math.log(p0) + (total - float(pw @ y)) * math.log1p(-p0)
+        statistic = max(2.0 * (fit.loglik - loglik_null), 0.0)
+        df = k - 1
+        return ChiSquareTest(statistic=statistic, df=df, p_value=float(chi2_sf(statistic, df)))
     n, events = len(y), float(y.sum())
     p0 = events / n
     loglik_null = events * math.log(p0) + (n - events) * math.log1p(-p0)
@@ -723,6 +793,9 @@ def logistic_regression(
     method: LogisticMethod = "ml",
     confidence_level: float = 0.95,
     ci_method: LogisticCIMethod | None = None,
+    weights: str | None = None,
+    robust: bool | None = None,
+    cluster: str | None = None,
 ) -> LogisticResult:
     """Fit a logistic regression of a binary outcome on covariates.
 
@@ -750,6 +823,23 @@ def logistic_regression(
         intervals (penalised, for Firth). Default ``None`` means ``"wald"`` for
         ``"ml"`` (as ``summary(glm)``) and ``"profile"`` for ``"firth"`` (as
         ``logistf``'s default ``pl = TRUE``).
+    weights
+        Column of prior weights, R's ``glm(..., weights = w)``: finite and >= 0.
+        Rows with weight 0 are not used in the fit (as ``glm``; they are counted
+        in ``n_excluded`` with the reason). Non-integer weights (inverse-probability
+        weights) are accepted without R's warning "non-integer #successes in a
+        binomial glm!": the estimates are then those of the weighted
+        quasi-likelihood, which is the intended IPW use; pair them with
+        ``robust=True``, since the model-based SE assumes frequency weights.
+        Maximum likelihood with Wald intervals only.
+    robust
+        ``True``: sandwich standard errors, R's ``sandwich::vcovHC(fit, type =
+        "HC0")``. Default ``None``: ``True`` when ``cluster`` is given.
+    cluster
+        Column identifying correlated rows (a patient infused twice, a centre):
+        R's ``sandwich::vcovCL(fit, cluster = ~id)`` with its defaults for a
+        ``glm`` (``type = "HC0"``, ``cadjust = TRUE``: the meat times ``G/(G-1)``
+        for ``G`` clusters).
 
     Returns
     -------
@@ -770,6 +860,10 @@ def logistic_regression(
         (the message names the terms); use ``method="firth"``.
     ConvergenceError
         The main fit did not converge.
+    AnalysisError
+        Invalid weights (every such row named), ``robust=False`` with ``cluster``,
+        or weights/robust/cluster together with ``method="firth"`` or
+        ``ci_method="profile"`` (not implemented).
 
     Notes
     -----
@@ -826,8 +920,14 @@ def logistic_regression(
     ci_name = _check_choice(ci_method or default_ci, "ci_method", _CI_METHODS)
     level = _check_confidence_level(confidence_level)
     names = _check_covariates(covariates, outcome)
+    use_robust = _check_weighting(weights, robust, cluster, method_name, ci_name)
+    if weights is not None and isinstance(data, pd.DataFrame):
+        check_weights(data, weights, zero_allowed=True)
 
-    prepared = prepare(data, {"outcome": outcome, "covariates": names})
+    prepared = prepare(
+        data, {"outcome": outcome, "covariates": names, "weights": weights, "cluster": cluster}
+    )
+    prepared, how = _weighting(prepared, weights, cluster, robust=use_robust)
     y, event = _encode_outcome(prepared.frame[outcome], outcome)
     design = design_matrix(prepared.frame, names)
     _check_finite(design.matrix, design.terms)
@@ -837,14 +937,16 @@ def logistic_regression(
 
     collector = WarningCollector()
     tau = 0.5 if method_name == "firth" else 0.0
+    naive_se = None
     if method_name == "ml":
         _check_separation(x, y, terms)
-        fit = _fit_ml(x, y, collector)
-        lr_test = _lr_test_ml(y, fit, x.shape[1])
+        fit = _fit_ml(x, y, collector, how.pw)
+        lr_test = _lr_test_ml(y, fit, x.shape[1], how.pw)
+        se, naive_se = _variances(x, y, fit.beta, how)
     else:
         fit = _fit_firth(x, y)
         lr_test = _lr_test_firth(x, y, fit)
-    se = _standard_errors(x, y, fit.beta, tau)
+        se = _standard_errors(x, y, fit.beta, tau)
 
     if ci_name == "wald":
         inference = _wald(fit.beta, se, level)
@@ -874,6 +976,11 @@ def logistic_regression(
         },
         columns=_TABLE_COLUMNS,
     )
+    info = _method_info(method_name, ci_name, level, outcome, event)
+    if how.robust and naive_se is not None:
+        table.insert(3, "naive_se", naive_se)
+    if how.weights is not None or how.robust:
+        info = _weighted_method_info(info, how)
     return LogisticResult(
         table=table,
         lr_test=lr_test,
@@ -888,8 +995,98 @@ def logistic_regression(
         confidence_level=level,
         outcome=outcome,
         event=event,
-        method=_method_info(method_name, ci_name, level, outcome, event),
+        method=info,
         warnings=collector.as_tuple(),
+    )
+
+
+def _check_weighting(
+    weights: object, robust: object, cluster: object, method: str, ci_method: str
+) -> bool:
+    check_column_argument(weights, "weights")
+    check_column_argument(cluster, "cluster")
+    if robust is not None and not isinstance(robust, bool):
+        msg = f"`robust` must be True, False or None; got {robust!r}."
+        raise AnalysisError(msg)
+    if robust is False and cluster is not None:
+        msg = (
+            f"`cluster={cluster!r}` asks for the clustered sandwich variance but "
+            "`robust=False`; drop `robust=False` (a cluster implies the robust variance)."
+        )
+        raise AnalysisError(msg)
+    on = bool(robust) or cluster is not None
+    if (weights is not None or on) and (method != "ml" or ci_method != "wald"):
+        msg = (
+            "`weights`, `robust` and `cluster` are implemented for method='ml' with "
+            f"ci_method='wald' (R's glm with sandwich); got method={method!r}, "
+            f"ci_method={ci_method!r}. Weighted Firth (brglm2) and likelihood-based "
+            "intervals with weights or a sandwich variance are not implemented."
+        )
+        raise AnalysisError(msg)
+    return on
+
+
+def _weighting(
+    prepared: Prepared, weights: str | None, cluster: str | None, *, robust: bool
+) -> tuple[Prepared, _Weighting]:
+    """Drop zero-weight rows (R's glm does not use them) and read weights and clusters."""
+    pw = weight_values(prepared.frame, weights)
+    n_zero = 0
+    if pw is not None and bool((pw == 0).any()):
+        keep = pw > 0
+        n_zero = int((~keep).sum())
+        frame = prepared.frame.loc[keep].reset_index(drop=True)
+        prepared = Prepared(
+            frame=frame,
+            n_excluded=prepared.n_excluded + n_zero,
+            exclusions=(
+                *prepared.exclusions,
+                f"{n_zero} row(s) with {weights!r} = 0 (not used in the fit, as R's glm)",
+            ),
+        )
+        pw = pw[keep]
+    how = _Weighting(
+        weights=weights,
+        robust=robust,
+        cluster=cluster,
+        pw=pw,
+        codes=cluster_codes(prepared.frame, cluster),
+        n_zero=n_zero,
+    )
+    return prepared, how
+
+
+def _weighted_method_info(info: MethodInfo, how: _Weighting) -> MethodInfo:
+    if how.cluster is not None:
+        se = (
+            f"sandwich clustered by {how.cluster}: sandwich::vcovCL(fit, cluster = "
+            f"~{how.cluster}) defaults, type = 'HC0', cadjust = TRUE (G/(G-1))"
+        )
+    elif how.robust:
+        se = "sandwich::vcovHC(fit, type = 'HC0')"
+    else:
+        se = str(info.options["se"])
+    options = dict(info.options)
+    options["se"] = se
+    if how.weights is not None:
+        options["weights"] = how.weights
+        options["weights_note"] = (
+            "prior weights as glm(weights = ); non-integer weights accepted without R's "
+            "'non-integer #successes' warning (quasi-likelihood, e.g. IPW)"
+        )
+    if how.robust:
+        options["variance"] = "robust"
+        options["cluster"] = how.cluster
+    description = info.description.rstrip(".")
+    if how.weights is not None:
+        description += f"; weighted by {how.weights}"
+    if how.robust:
+        description += f"; Wald tests and intervals from the robust variance ({se})"
+    return replace(
+        info,
+        description=description + ".",
+        options=options,
+        reference=info.reference + (" with sandwich" if how.robust else ""),
     )
 
 

@@ -182,6 +182,12 @@ class Regression(_Analysis):
     figure: bool = True
     #: Also fit the multivariable model on M imputed datasets, pooled by Rubin's rules.
     imputation: Imputation | None = None
+    #: Column of case weights (Cox: > 0; logistic: >= 0), e.g. inverse-probability weights.
+    weights: str | None = None
+    #: Robust (sandwich) standard errors; default: on when ``cluster`` is given.
+    robust: bool | None = None
+    #: Column of correlated rows' cluster (e.g. patient_id with time_dependent, a centre).
+    cluster: str | None = None
 
 
 class Cox(Regression):

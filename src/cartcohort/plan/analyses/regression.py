@@ -71,6 +71,8 @@ class _Fits:
     warnings: list[str] = field(default_factory=list)
     start: str | None = None  # interval start of counting-process rows (time_dependent)
     pooled: PooledResult | None = None  # multivariable model under multiple imputation
+    weights: str | None = None  # case-weight column (spec.weights)
+    cluster: str | None = None  # cluster column (spec.cluster)
 
 
 def _name(column: str, spec: Spec) -> str:
@@ -95,7 +97,9 @@ def _prepare(
     spec: Spec, ctx: Context, frame: pd.DataFrame, covariates: list[str]
 ) -> tuple[pd.DataFrame, list[str], list[str]]:
     """Add covariates (log10 where asked), drop unused categories; return data, names, notes."""
-    data = with_group(ctx, frame, *covariates)
+    extra = [c for c in (spec.weights, spec.cluster) if c is not None and c not in frame.columns]
+    require_columns(ctx, *extra)
+    data = with_group(ctx, frame, *covariates, *extra)
     names, notes = [], []
     for col in covariates:
         name = _name(col, spec)
@@ -124,6 +128,7 @@ def _complete(data: pd.DataFrame, covariates: list[str], fits: _Fits) -> pd.Data
     """Complete cases of the model's columns, with unused levels dropped and yes/no as bool."""
     columns = [*covariates, fits.event, *([fits.time] if fits.time else [])]
     columns += [fits.start] if fits.start else []
+    columns += [c for c in (fits.weights, fits.cluster) if c is not None]
     subset = data.dropna(subset=columns).copy()
     for col in [*covariates, fits.event]:
         values = subset[col]
@@ -145,9 +150,18 @@ def _fit(spec: Spec, data: pd.DataFrame, covariates: list[str], fits: _Fits) -> 
             covariates=covariates,
             ties=spec.ties,
             start=fits.start,
+            weights=spec.weights,
+            robust=spec.robust,
+            cluster=spec.cluster,
         )
     return logistic_regression(
-        subset, outcome=fits.event, covariates=covariates, method=spec.method
+        subset,
+        outcome=fits.event,
+        covariates=covariates,
+        method=spec.method,
+        weights=spec.weights,
+        robust=spec.robust,
+        cluster=spec.cluster,
     )
 
 
@@ -205,6 +219,12 @@ def _run_imputation(spec: Spec, fits: _Fits) -> None:
     if fits.start is not None:
         fits.notes.append(
             "Multiple imputation not done: not available with time-dependent covariates."
+        )
+        return
+    if fits.weights is not None or fits.cluster is not None:
+        fits.notes.append(
+            "Multiple imputation not done: not combined with weights or clusters here "
+            "(the pooled model would silently drop them)."
         )
         return
     data = fits.data.dropna(subset=[fits.event, *([fits.time] if fits.time else [])])
@@ -458,7 +478,13 @@ def run_cox(spec: Cox, ctx: Context) -> AnalysisOutput:
     frame = rows.loc[:, ["patient_id", "time_days", "event"]]
     data, names, more = _prepare(spec, ctx, frame, present)
     fits = _Fits(
-        data=data, event="event", time="time_days", covariates=names, notes=[*notes, *more]
+        data=data,
+        event="event",
+        time="time_days",
+        covariates=names,
+        notes=[*notes, *more],
+        weights=spec.weights,
+        cluster=spec.cluster,
     )
     if spec.time_dependent:
         _split_time_dependent(spec, ctx, rows, fits)
@@ -521,7 +547,15 @@ def run_logistic(spec: Logistic, ctx: Context) -> AnalysisOutput:
     if str(outcome.dtype) == "boolean":
         frame[spec.outcome] = outcome.astype("object").where(outcome.notna(), None)
     data, names, more = _prepare(spec, ctx, frame, present)
-    fits = _Fits(data=data, event=spec.outcome, time=None, covariates=names, notes=[*notes, *more])
+    fits = _Fits(
+        data=data,
+        event=spec.outcome,
+        time=None,
+        covariates=names,
+        notes=[*notes, *more],
+        weights=spec.weights,
+        cluster=spec.cluster,
+    )
     _run_models(spec, fits)
     _run_imputation(spec, fits)
     method = "Firth penalised likelihood" if spec.method == "firth" else "maximum likelihood"
