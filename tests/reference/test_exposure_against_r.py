@@ -31,7 +31,7 @@ DATA = json.loads((Path(__file__).parent / "cases" / "exposure.json").read_text(
 CASES = {case["id"]: case for case in DATA["cases"]}
 ITERATIVE = DATA["rtol"]["iterative"]
 CLOSED_FORM = DATA["rtol"]["closed_form"]
-NAMES = {0: "No HSCT (yet)", 1: "After HSCT"}
+NAMES = {0: "No HSCT yet", 1: "After HSCT"}
 
 
 def _as_list(value: Any) -> list[Any]:

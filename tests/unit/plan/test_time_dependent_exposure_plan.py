@@ -75,7 +75,7 @@ def test_outputs_of_one_page(tmp_path: Path) -> None:
     assert [t.name for t in out.tables] == ["time_dependent_exposure", "states"]
     states = out.tables[1].frame.set_index("group")
     # A, B, C, F move (HSCT within follow-up); every patient starts unexposed
-    assert states.loc["No HSCT (yet)", "n"] == 6
+    assert states.loc["No HSCT yet", "n"] == 6
     assert states.loc["After HSCT", "n"] == 4
     # time at risk tiles follow-up: 100 + 400 + 300 + 250 + 40 + 500 days
     assert states["time_at_risk_days"].sum() == 1590
@@ -89,7 +89,7 @@ def test_outputs_of_one_page(tmp_path: Path) -> None:
     assert "time-dependent" in figure.caption
     fig = figure.draw()
     assert [t.get_text() for t in fig.axes[2].get_yticklabels()] == [
-        "No HSCT (yet)",
+        "No HSCT yet",
         "After HSCT",
         "HSCT so far",
     ]

@@ -104,7 +104,7 @@ def test_plot_draws_time_dependent_membership() -> None:
         sm,
         intervals,
         test=mb,
-        group_labels={0: "No HSCT (yet)", 1: "After HSCT"},
+        group_labels={0: "No HSCT yet", 1: "After HSCT"},
         cumulative_label="HSCT so far",
         time_unit="days",
     )
@@ -126,7 +126,7 @@ def test_plot_draws_time_dependent_membership() -> None:
     )
     assert drawn == want
     labels = [t.get_text() for t in table.get_yticklabels()]
-    assert labels == ["No HSCT (yet)", "After HSCT", "HSCT so far"]
+    assert labels == ["No HSCT yet", "After HSCT", "HSCT so far"]
     texts = [t.get_text() for t in fig.findobj(Text)]
     assert any(t.startswith("Mantel-Byar test p") for t in texts)
 

@@ -63,7 +63,8 @@ def _skip_no_days(spec: TimeDependentExposure, ctx: Context, label: str) -> Skip
 def _covariates(
     spec: TimeDependentExposure, ctx: Context, data: pd.DataFrame
 ) -> tuple[pd.DataFrame, list[str], list[str]]:
-    present = [c for c in dict.fromkeys(spec.covariates) if ctx.has_column(c)]
+    wanted = [c for c in dict.fromkeys(spec.covariates) if c != spec.change_day]
+    present = [c for c in wanted if ctx.has_column(c)]
     absent = [c for c in spec.covariates if c not in present]
     notes = [f"Not in this cohort, left out of the adjusted model: {', '.join(absent)}."]
     data = with_group(ctx, data, *present)
@@ -138,9 +139,13 @@ def run(spec: TimeDependentExposure, ctx: Context) -> AnalysisOutput:
             "is empty, or on or after the last day of follow-up, when no time at risk follows)"
         )
         raise Skip(msg)
-    base = data.loc[:, ["patient_id", "time_days", "event", _DAY, *covariates]]
+    # the exposure day on the endpoint's clock, under its own name (the methods show it)
+    day_col = spec.change_day
+    base = data.loc[:, ["patient_id", "time_days", "event", _DAY, *covariates]].rename(
+        columns={_DAY: day_col}
+    )
     split = to_counting_process(
-        base, id="patient_id", time="time_days", event="event", changes={spec.exposure: _DAY}
+        base, id="patient_id", time="time_days", event="event", changes={spec.exposure: day_col}
     )
     cox = cox_ph(
         split, start=START, time=STOP, event="event", covariates=[spec.exposure], ties=spec.ties
@@ -156,9 +161,11 @@ def run(spec: TimeDependentExposure, ctx: Context) -> AnalysisOutput:
             covariates=[*covariates, spec.exposure],
             ties=spec.ties,
         )
-    mb = mantel_byar_test(base, id="patient_id", time="time_days", event="event", exposure_day=_DAY)
-    sm = simon_makuch(base, id="patient_id", time="time_days", event="event", exposure_day=_DAY)
-    names: dict[object, str] = {0: f"No {label} (yet)", 1: f"After {label}"}
+    mb = mantel_byar_test(
+        base, id="patient_id", time="time_days", event="event", exposure_day=day_col
+    )
+    sm = simon_makuch(base, id="patient_id", time="time_days", event="event", exposure_day=day_col)
+    names: dict[object, str] = {0: f"No {label} yet", 1: f"After {label}"}
 
     ard = Ard(spec.id)
     _cox_ard(ard, cox, "unadjusted")
@@ -190,7 +197,8 @@ def run(spec: TimeDependentExposure, ctx: Context) -> AnalysisOutput:
     ard.add("n_exposed", int(exposed["patient_id"].nunique()), variable="cohort")
     ard.add("median_exposure_day", float(exposed[START].median()), variable="cohort")
 
-    tables = (_results_table(spec, label, cox, adjusted, mb, covariates), _state_table(state))
+    titles = [ctx.title_of(c) for c in covariates]
+    tables = (_results_table(spec, label, cox, adjusted, mb, titles), _state_table(state))
     figures: tuple[FigureOutput, ...] = ()
     if spec.figure:
         intervals = split.rename(columns={"patient_id": "id", spec.exposure: "exposed"})
@@ -327,7 +335,7 @@ def _results_table(
 def _caption(spec: TimeDependentExposure, label: str) -> str:
     return (
         f"{spec.title}: Simon-Makuch estimates of {spec.endpoint}. Group membership is "
-        f"time-dependent: every patient starts in 'No {label} (yet)' and moves to "
+        f"time-dependent: every patient starts in 'No {label} yet' and moves to "
         f"'After {label}' on the day of {label}, so the '{label} so far' row counts the "
         f"patients who have moved and the 'After {label}' curve starts at the first "
         f"{label}. Comparing patients with and without {label} from day 0 instead would "
