@@ -278,6 +278,25 @@ class InfusionComparison(_Analysis):
     type: Literal["infusion_comparison"]
 
 
+class TimeDependentExposure(_Analysis):
+    """A yes/no exposure that starts during follow-up (HSCT after CAR-T): time-dependent
+    Cox, Mantel-Byar test and Simon-Makuch curves, without immortal-time bias."""
+
+    type: Literal["time_dependent_exposure"]
+    endpoint: str
+    #: Name of the exposure (the model term), e.g. ``hsct``.
+    exposure: str = Field(default="hsct", pattern=r"^[a-z][a-z0-9_]*$")
+    #: Patient column of the day the exposure starts (days since infusion); empty = never.
+    change_day: str = "hsct_day"
+    #: Display name of the exposure, e.g. "HSCT" (default: the name in capitals).
+    label: str | None = None
+    #: Baseline covariates of an adjusted model (reported next to the unadjusted one).
+    covariates: list[str] = Field(default_factory=list)
+    ties: Literal["efron", "breslow"] = "efron"
+    time_unit: Literal["months", "days"] = "months"
+    figure: bool = True
+
+
 Analysis = Annotated[
     CompareProportions
     | CompareValues
@@ -293,7 +312,8 @@ Analysis = Annotated[
     | Swimmer
     | AETable
     | InfusionComparison
-    | RMST,
+    | RMST
+    | TimeDependentExposure,
     Field(discriminator="type"),
 ]
 
@@ -313,6 +333,7 @@ ANALYSIS_TYPES = (
     "ae_table",
     "infusion_comparison",
     "rmst",
+    "time_dependent_exposure",
 )
 
 

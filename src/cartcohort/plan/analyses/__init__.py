@@ -16,6 +16,7 @@ from cartcohort.plan.analyses import (
     competing,
     correlation,
     dynamics,
+    exposure,
     groups,
     regression,
     rmst,
@@ -44,6 +45,7 @@ RUNNERS: dict[str, Runner] = {
     "infusion_comparison": tables.run_infusion_comparison,
     "swimmer": swimmer.run,
     "rmst": rmst.run,
+    "time_dependent_exposure": exposure.run,
 }
 
 __all__ = ["RUNNERS", "Runner"]
