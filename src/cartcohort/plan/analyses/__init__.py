@@ -15,6 +15,7 @@ from typing import Any
 from cartcohort.plan.analyses import (
     competing,
     correlation,
+    describe,
     dynamics,
     groups,
     regression,
@@ -44,6 +45,7 @@ RUNNERS: dict[str, Runner] = {
     "infusion_comparison": tables.run_infusion_comparison,
     "swimmer": swimmer.run,
     "rmst": rmst.run,
+    "describe": describe.run,
 }
 
 __all__ = ["RUNNERS", "Runner"]
