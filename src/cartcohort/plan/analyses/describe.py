@@ -19,8 +19,9 @@ Each item of the plan entry becomes one or more rows of a tidy table (``kind``,
 - ``incidence``: any and severe CRS or ICANS (x/n, exact CI), on the data's grading scale.
 
 An item the cohort cannot give (a missing column or endpoint, no patient in a
-denominator, a time after the last follow-up) is a row with the reason in ``note`` and a
-warning; the analysis is skipped only when no item can be computed.
+denominator, a time after the last follow-up) is a row with the reason in ``note``
+("not computed: ..."), shown in the table; the analysis is skipped only when no item can
+be computed.
 """
 
 from __future__ import annotations
@@ -105,9 +106,9 @@ class _Rows:
         self.rows.append(row)
 
     def missing(self, group: str, kind: str, statistic: str, reason: str) -> None:
+        # the row itself says why (in the report table and the CSV); not repeated as a
+        # warning under the table
         self.add(group, kind, statistic, note=f"not computed: {reason}")
-        where = "" if group == ALL else f" ({group})"
-        self.warnings.append(f"{statistic}{where} not computed: {reason}.")
 
     def method(self, info: MethodInfo) -> None:
         if info not in self.methods:
@@ -318,7 +319,7 @@ def _run_median(
         numeric,
         use_range=item.range,
         use_iqr=item.iqr,
-        unit="",
+        unit="days" if item.median.endswith(("_day", "_days")) else "",
         note=note,
     )
 
