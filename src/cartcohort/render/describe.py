@@ -46,6 +46,7 @@ DESCRIBE_COLUMNS = (
 )
 
 _PROPORTIONS = ("rate", "incidence", "km")
+_NBSP = "\u00a0"
 
 
 def _missing(value: object) -> bool:
@@ -111,10 +112,11 @@ def describe_table(frame: pd.DataFrame, *, caption: str = "") -> DisplayTable:
     Returns
     -------
     DisplayTable
-        Strings only; an item that could not be computed shows its reason as the value.
+        Strings only; an item that could not be computed reads "not computed", with the
+        reason in the note column.
     """
     grouped = "group" in frame.columns
-    notes = any(str(n) and not str(n).startswith("not computed") for n in frame["note"])
+    notes = any(str(n) for n in frame["note"])
     headers = [*(["Group"] if grouped else []), "Statistic", "Value", "95% CI or range", "n"]
     if notes:
         headers.append("Note")
@@ -125,12 +127,18 @@ def describe_table(frame: pd.DataFrame, *, caption: str = "") -> DisplayTable:
         cells = [str(rec["group"])] if grouped else []
         cells.append(str(rec["statistic"]))
         if failed:
-            cells += [note[:1].upper() + note[1:], "", ""]
+            # the reason goes to the note column, so the value column stays narrow
+            cells += ["not computed", "", ""]
+            note = note.removeprefix("not computed: ")
+            note = note[:1].upper() + note[1:]
         else:
             n = "" if _missing(rec["n"]) else round_half_up(float(rec["n"]), 0)
-            cells += [_value(rec), _interval(rec), n]
+            # no line break inside "12/14 (85.7 %)" or "57.2–98.2 %"; one may come before
+            # "(95% CI)"
+            interval = _interval(rec).replace(" ", _NBSP).replace(f"{_NBSP}(", " (")
+            cells += [_value(rec).replace(" ", _NBSP), interval, n]
         if notes:
-            cells.append("" if failed else note)
+            cells.append(note)
         rows.append(tuple(cells))
     numeric = tuple(h in ("n",) for h in headers)
     return DisplayTable(caption=caption, headers=tuple(headers), rows=tuple(rows), numeric=numeric)

@@ -56,8 +56,10 @@ def seed002() -> Cohort:
 
 
 def _rows(out: AnalysisOutput) -> list[tuple[str, ...]]:
+    """Display rows, with the no-break spaces that keep values on one line read as spaces."""
     table = out.tables[0]
-    return list(format_table(table.frame, table.formats).rows)
+    rows = format_table(table.frame, table.formats).rows
+    return [tuple(cell.replace("\u00a0", " ") for cell in row) for row in rows]
 
 
 # ---- plan keys -----------------------------------------------------------------------------
@@ -110,8 +112,8 @@ def test_seed002_rates_and_incidences(seed002: Cohort) -> None:
     assert out.status == "done"
     rows = _rows(out)
     assert rows[0][:4] == ("mrd negative", "12/14 (85.7 %)", "57.2–98.2 % (95% CI)", "14")
-    assert rows[1][:2] == ("Any CRS (grade ≥ 1; lee2014)", "10/14 (71.4 %)")
-    assert rows[2][:2] == ("Severe CRS (grade ≥ 3; lee2014)", "0/14 (0.0 %)")
+    assert rows[1][:2] == ("Any CRS (grade ≥ 1; Lee 2014)", "10/14 (71.4 %)")
+    assert rows[2][:2] == ("Severe CRS (grade ≥ 3; Lee 2014)", "0/14 (0.0 %)")
     assert rows[3][1:3] == ("6.78 × 10⁶", "2.20 × 10⁶–1.04 × 10⁷ (range)")
 
 
@@ -124,7 +126,9 @@ def test_km_refuses_when_some_patients_have_no_endpoint(seed002: Cohort) -> None
     assert km["note"].startswith("not computed: 11 of 14 patients have no EFS")
     assert "death status missing" in km["note"]
     assert pd.isna(km["estimate"])
-    assert _rows(out)[1][1].startswith("Not computed: 11 of 14 patients have no EFS")
+    shown = _rows(out)[1]
+    assert shown[1] == "not computed"
+    assert shown[-1].startswith("11 of 14 patients have no EFS")
 
 
 def test_skipped_when_no_item_can_be_computed(seed002: Cohort) -> None:
@@ -220,3 +224,16 @@ def test_a_tiny_cohort_without_any_endpoint_column() -> None:
         "2",
         "1 without a value, not counted",
     )
+
+
+def test_incidence_names_the_grading_scale_of_the_data(synthetic: Cohort) -> None:
+    # CRS from the patient sheet's crs_grading_system ("astct"), ICANS from the daily
+    # grades' system ("ASTCT-2019"): both shown as the scale's name
+    out = _run("      - {incidence: crs}\n      - {incidence: icans, severe_grade: 2}\n", synthetic)
+    labels = [row[0] for row in _rows(out)]
+    assert labels == [
+        "Any CRS (grade ≥ 1; ASTCT 2019)",
+        "Severe CRS (grade ≥ 3; ASTCT 2019)",
+        "Any ICANS (grade ≥ 1; ASTCT 2019)",
+        "Severe ICANS (grade ≥ 2; ASTCT 2019)",
+    ]

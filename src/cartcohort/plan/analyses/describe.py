@@ -436,16 +436,31 @@ def _run_onset(
     )
 
 
+#: Display names of grading scales (the data standard's codes and the daily grades' names).
+_SCALES = {
+    "astct": "ASTCT 2019",
+    "ASTCT-2019": "ASTCT 2019",
+    "lee2014": "Lee 2014",
+    "penn": "Penn",
+    "mskcc": "MSKCC",
+    "cartox": "CARTOX",
+    "ctcae_v4.03": "CTCAE v4.03",
+    "ctcae_v5.0": "CTCAE v5.0",
+    "ctcae_v6.0": "CTCAE v6.0",
+}
+
+
 def _scale(ctx: Context, patients: pd.DataFrame, event: str) -> str:
     """The grading scale(s) of the grades counted, as the data say."""
+    systems: list[str] = []
     if event == "crs" and "crs_grading_system" in patients.columns:
         systems = patients["crs_grading_system"].dropna().astype(str).unique().tolist()
-        if systems:
-            return " / ".join(sorted(systems))
     daily = ctx.dataset.crs_daily if event == "crs" else ctx.dataset.icans_daily
-    if daily is not None and not daily.empty:
-        return " / ".join(sorted(daily["system"].dropna().astype(str).unique().tolist()))
-    return "scale not recorded"
+    if not systems and daily is not None and not daily.empty:
+        systems = daily["system"].dropna().astype(str).unique().tolist()
+    if not systems:
+        return "scale not recorded"
+    return " / ".join(sorted(dict.fromkeys(_SCALES.get(s, s) for s in systems)))
 
 
 def _run_incidence(
