@@ -1411,12 +1411,147 @@ def cochran_armitage_test(
     )
 
 
+# --------------------------------------------------------------------------------------
+# one proportion: exact (Clopper-Pearson) interval
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProportionResult:
+    """A proportion ``x / n`` with its exact (Clopper-Pearson) confidence interval.
+
+    Attributes
+    ----------
+    x, n
+        Successes and trials.
+    estimate, lower, upper
+        ``x / n`` and the exact limits (``lower = 0`` when ``x = 0``, ``upper = 1`` when
+        ``x = n``, as R).
+    confidence_level
+        Level of the interval.
+    method, warnings
+        How this was computed; warnings raised.
+    """
+
+    x: int
+    n: int
+    estimate: float
+    lower: float
+    upper: float
+    confidence_level: float
+    method: MethodInfo
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """One row: ``x, n, estimate, lower, upper, confidence_level``."""
+        return pd.DataFrame(
+            {
+                "x": [self.x],
+                "n": [self.n],
+                "estimate": [self.estimate],
+                "lower": [self.lower],
+                "upper": [self.upper],
+                "confidence_level": [self.confidence_level],
+            }
+        )
+
+    def to_frame(self) -> pd.DataFrame:
+        """The one-row table (:attr:`table`)."""
+        return self.table
+
+    def to_ard(self) -> pd.DataFrame:
+        """Long ARD rows."""
+        frame = self.table
+        frame.insert(0, "group", "all")
+        return frame_to_ard(frame, analysis="proportion", keys=["group"])
+
+
+def proportion_ci(x: int, n: int, *, confidence_level: float = 0.95) -> ProportionResult:
+    """A proportion with its exact Clopper-Pearson interval, as R ``binom.test(x, n)``.
+
+    Parameters
+    ----------
+    x
+        Number of successes (0 <= x <= n).
+    n
+        Number of trials (>= 1).
+    confidence_level
+        Level of the two-sided interval, in (0, 1).
+
+    Returns
+    -------
+    ProportionResult
+        ``estimate = x / n`` and the limits ``qbeta(a/2, x, n - x + 1)`` and
+        ``qbeta(1 - a/2, x + 1, n - x)`` (``a = 1 - confidence_level``).
+
+    Raises
+    ------
+    AnalysisError
+        ``x`` or ``n`` not whole numbers, or ``x`` outside ``0..n``.
+    DegenerateDataError
+        ``n = 0``: there is no proportion.
+
+    Notes
+    -----
+    Equals R ``binom.test(x, n, conf.level = confidence_level)$conf.int`` (the
+    Clopper-Pearson interval, which inverts two one-sided exact binomial tests; its
+    coverage is at least the nominal level), computed as R does, from beta quantiles
+    (:func:`scipy.special.betaincinv`).
+
+    References
+    ----------
+    .. [1] Clopper CJ, Pearson ES. The use of confidence or fiducial limits illustrated
+       in the case of the binomial. Biometrika 1934;26:404-413.
+
+    Examples
+    --------
+    >>> r = proportion_ci(12, 14)
+    >>> round(r.lower, 4), round(r.upper, 4)
+    (0.5719, 0.9822)
+    """
+    level = _check_confidence_level(confidence_level)
+    for name, value in (("x", x), ("n", n)):
+        if isinstance(value, bool) or not float(value).is_integer():
+            msg = f"proportion_ci: {name} must be a whole number; got {value!r}"
+            raise AnalysisError(msg)
+    xi, ni = int(x), int(n)
+    if ni == 0:
+        msg = "proportion_ci: n = 0 (no patient in the denominator), so there is no proportion"
+        raise DegenerateDataError(msg)
+    if not 0 <= xi <= ni:
+        msg = f"proportion_ci: x must be between 0 and n = {ni}; got {xi}"
+        raise AnalysisError(msg)
+    alpha = 1.0 - level
+    lower = 0.0 if xi == 0 else float(special.betaincinv(xi, ni - xi + 1, alpha / 2))
+    upper = 1.0 if xi == ni else float(special.betaincinv(xi + 1, ni - xi, 1 - alpha / 2))
+    return ProportionResult(
+        x=xi,
+        n=ni,
+        estimate=xi / ni,
+        lower=lower,
+        upper=upper,
+        confidence_level=level,
+        method=MethodInfo(
+            estimator="Clopper-Pearson",
+            description=(
+                "Proportions are given with exact (Clopper-Pearson) "
+                f"{level * 100:g}% confidence intervals."
+            ),
+            options={"confidence_level": level},
+            reference="R stats::binom.test",
+        ),
+    )
+
+
 __all__ = [
     "Alternative",
     "ChiSquareTestResult",
     "FisherExactResult",
+    "ProportionResult",
     "TrendTestResult",
     "chi_square_test",
     "cochran_armitage_test",
     "fisher_exact",
+    "proportion_ci",
 ]

@@ -295,6 +295,120 @@ class TimeDependentExposure(_Analysis):
     ties: Literal["efron", "breslow"] = "efron"
     time_unit: Literal["months", "days"] = "months"
     figure: bool = True
+class RateItem(_Spec):
+    """``{rate: column}``: how many patients have a yes/no column true, x/n with an exact CI.
+
+    ``of`` restricts the denominator to patients with another yes/no column true (e.g.
+    MRD-negative CR ``of: responder``).
+    """
+
+    rate: str
+    of: str | None = None
+    label: str | None = None
+
+
+class KmItem(_Spec):
+    """``{km: endpoint}``: Kaplan–Meier estimates at fixed times (± Greenwood SE) and the
+    median with its CI."""
+
+    km: str
+    at_months: list[float] = Field(default_factory=list)
+    at_days: list[int] = Field(default_factory=list)
+    se: bool = True
+    median: bool = True
+    ci_method: Literal["log-log", "log", "plain"] = "log-log"
+    label: str | None = None
+
+
+class MedianItem(_Spec):
+    """``{median: column}``: median of a numeric column with its range and/or IQR."""
+
+    median: str
+    range: bool = True
+    iqr: bool = False
+    label: str | None = None
+
+
+class FollowupItem(_Spec):
+    """``{followup: endpoint}``: median follow-up, by the reverse Kaplan–Meier method or as
+    the median (range) of observed times, of all patients or of those censored (alive)."""
+
+    followup: str
+    method: Literal["reverse_km", "observed_median_range"] = "reverse_km"
+    among: Literal["all", "censored"] = "all"
+    label: str | None = None
+
+
+class OnsetItem(_Spec):
+    """``{onset: crs}``: median (range) day of CRS or ICANS onset among patients with it."""
+
+    onset: Literal["crs", "icans"]
+    label: str | None = None
+
+
+class IncidenceItem(_Spec):
+    """``{incidence: crs}``: any and severe (grade >= ``severe_grade``) CRS or ICANS."""
+
+    incidence: Literal["crs", "icans"]
+    severe_grade: int = Field(default=3, ge=1, le=5)
+    label: str | None = None
+
+
+DescribeItem = RateItem | KmItem | MedianItem | FollowupItem | OnsetItem | IncidenceItem
+
+#: The key that names each kind of ``describe`` item, and its model.
+DESCRIBE_ITEMS: dict[str, type[_Spec]] = {
+    "rate": RateItem,
+    "km": KmItem,
+    "median": MedianItem,
+    "followup": FollowupItem,
+    "onset": OnsetItem,
+    "incidence": IncidenceItem,
+}
+
+
+class Describe(_Analysis):
+    """Single-arm descriptive results: rates with exact CIs, KM estimates at fixed times,
+    medians with range or IQR, follow-up, onset days and incidences (one compact table)."""
+
+    type: Literal["describe"]
+    items: list[DescribeItem] = Field(min_length=1)
+    by: str | None = None
+
+    @field_validator("items", mode="before")
+    @classmethod
+    def _dispatch(cls, v: Any) -> Any:
+        # each item starts with the key naming its kind (rate, km, median ...; a km item
+        # may also have `median: false`): validate it as that kind, so that a mistake is
+        # reported against the right keys
+        if not isinstance(v, list):
+            return v
+        out: list[Any] = []
+        problems: list[str] = []
+        for i, item in enumerate(v, start=1):
+            if not isinstance(item, dict):
+                out.append(item)
+                continue
+            first = next(iter(item), None)
+            kinds = [first] if first in DESCRIBE_ITEMS else []
+            if not kinds:
+                problems.append(
+                    f"item {i} must start with its kind, one of {', '.join(DESCRIBE_ITEMS)} "
+                    f"(it starts with {first!r})"
+                )
+                continue
+            try:
+                out.append(DESCRIBE_ITEMS[kinds[0]].model_validate(item))
+            except ValidationError as exc:
+                for err in exc.errors():
+                    where = ".".join(str(p) for p in err["loc"]) or kinds[0]
+                    text = err["msg"].removeprefix("Value error, ")
+                    if err["type"] == "extra_forbidden":
+                        text = "unknown key (check the spelling; see docs/analysis-plans.md)"
+                    problems.append(f"item {i} ({kinds[0]}), key {where}: {text}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return out
 
 
 Analysis = Annotated[
@@ -314,6 +428,7 @@ Analysis = Annotated[
     | InfusionComparison
     | RMST
     | TimeDependentExposure,
+    | Describe,
     Field(discriminator="type"),
 ]
 
@@ -334,6 +449,7 @@ ANALYSIS_TYPES = (
     "infusion_comparison",
     "rmst",
     "time_dependent_exposure",
+    "describe",
 )
 
 
@@ -471,7 +587,10 @@ def load_plan(name_or_path: str | Path) -> Plan:
 
 __all__ = [
     "ANALYSIS_TYPES",
+    "DESCRIBE_ITEMS",
     "Analysis",
+    "Describe",
+    "DescribeItem",
     "Filter",
     "Group",
     "Plan",

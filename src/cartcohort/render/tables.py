@@ -401,6 +401,10 @@ def format_table(
     columns = [str(c) for c in frame.columns]
     if set(SUMMARY_KEYS) <= set(columns) and not frame.empty:
         return summary_table(frame, caption=caption)
+    if {"kind", "statistic", "interval", "unit", "note"} <= set(columns):
+        from cartcohort.render.describe import describe_table
+
+        return describe_table(frame, caption=caption)
     data = frame.copy()
     data.columns = pd.Index(columns)
     for column in columns:

@@ -15,6 +15,7 @@ from typing import Any
 from cartcohort.plan.analyses import (
     competing,
     correlation,
+    describe,
     dynamics,
     exposure,
     groups,
@@ -46,6 +47,7 @@ RUNNERS: dict[str, Runner] = {
     "swimmer": swimmer.run,
     "rmst": rmst.run,
     "time_dependent_exposure": exposure.run,
+    "describe": describe.run,
 }
 
 __all__ = ["RUNNERS", "Runner"]
