@@ -172,6 +172,8 @@ def column_rows(layouts: Sequence[SheetLayout], data: Mapping[str, Any]) -> list
                     if category is not None and not suggestions:
                         status, current = "identifier", IGNORE
                         detail = f"looks like a direct identifier ({category})"
+                    elif len(columns) > 1:
+                        detail = f"repeated in {len(columns)} columns: a per-day block? (step 3)"
             ordered = [*suggestions, *(c for c in spec.column_names if c not in suggestions)]
             rows.append(
                 ColumnRow(
