@@ -129,6 +129,21 @@ def parse_mapping(data: Mapping[str, Any]) -> ColumnMapping | None:
         return None
 
 
+def _unmapped(header: str, table: str, n_columns: int) -> tuple[str, str, str, tuple[str, ...]]:
+    """(status, detail, pre-selected choice, suggestions) of a header the mapping leaves."""
+    found = synonym_for(header)
+    if found is not None and found.is_identifier:
+        return "identifier", f"a direct identifier ({found.source}): never imported", IGNORE, ()
+    suggestions = suggest_columns(header, table)
+    category = header_category(header)
+    if category is not None and not suggestions:
+        return "identifier", f"looks like a direct identifier ({category})", IGNORE, ()
+    detail = ""
+    if n_columns > 1:
+        detail = f"repeated in {n_columns} columns: a per-day block? (step 3)"
+    return "unrecognised", detail, suggestions[0] if suggestions else "", suggestions
+
+
 def column_rows(layouts: Sequence[SheetLayout], data: Mapping[str, Any]) -> list[ColumnRow]:
     """Every distinct header of the sheets, in sheet order, with its status under ``data``."""
     mapping = parse_mapping(data) or ColumnMapping()
@@ -161,19 +176,7 @@ def column_rows(layouts: Sequence[SheetLayout], data: Mapping[str, Any]) -> list
             elif normalise_header(header) in spec.column_names:
                 status, detail = "standard", normalise_header(header)
             else:
-                found = synonym_for(header)
-                if found is not None and found.is_identifier:
-                    status, current = "identifier", IGNORE
-                    detail = f"a direct identifier ({found.source}): never imported"
-                else:
-                    suggestions = suggest_columns(header, layout.table)
-                    current = suggestions[0] if suggestions else ""
-                    category = header_category(header)
-                    if category is not None and not suggestions:
-                        status, current = "identifier", IGNORE
-                        detail = f"looks like a direct identifier ({category})"
-                    elif len(columns) > 1:
-                        detail = f"repeated in {len(columns)} columns: a per-day block? (step 3)"
+                status, detail, current, suggestions = _unmapped(header, layout.table, len(columns))
             ordered = [*suggestions, *(c for c in spec.column_names if c not in suggestions)]
             rows.append(
                 ColumnRow(
