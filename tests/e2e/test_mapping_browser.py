@@ -172,8 +172,6 @@ def test_header_picker_search_filter_and_wide_preview(
     page.get_by_label("Unrecognised only").uncheck()
     expect(visible).to_have_count(n_all)
     page.get_by_label("Search headers").fill("il-")
-    page.locator("#columns").scroll_into_view_if_needed()
-    page.screenshot(path=shots / "web_mapping_columns.png", full_page=False)
 
     # The wide-rule form, filled from a block cartcohort found, and its preview.
     page.get_by_role("button", name="labs: ^CYTOKINES").click()

@@ -139,6 +139,7 @@ def _add_rule(client: TestClient, table: str, *, group: str = "", header: str = 
     return shown.text
 
 
+@pytest.mark.slow
 def test_centre_workbook_is_mapped_on_the_page_and_reported(
     client: TestClient, centre_workbook: Make, tmp_path: Path
 ) -> None:
