@@ -72,14 +72,22 @@ def _current(session: Session) -> dict[str, Any]:
 
 
 def _layouts(session: Session, data: Mapping[str, Any]) -> list[SheetLayout]:
-    """The sheets of the session's source under ``data`` (``[]`` for other kinds of source)."""
+    """The sheets of the session's source under ``data``: its sheets, or the CSV files of a
+    folder (a demo); one that cannot be read is left out (the validation report says why)."""
     source = session.source
-    if source is None or source.path.suffix.lower() not in (".csv", ".txt", ".tsv", ".xlsx"):
+    if source is None:
         return []
-    try:
-        return sheet_layouts(source.path, mm.parse_mapping(data), rows=PICKER_ROWS)
-    except CartcohortError:
-        return []
+    files = sorted(source.path.glob("*.csv")) if source.path.is_dir() else [source.path]
+    mapping = mm.parse_mapping(data)
+    layouts: list[SheetLayout] = []
+    for file in files:
+        if file.suffix.lower() not in (".csv", ".xlsx"):
+            continue
+        try:
+            layouts += sheet_layouts(file, mapping, rows=PICKER_ROWS)
+        except CartcohortError:
+            continue
+    return layouts
 
 
 def _parse_scale(text: str) -> float | None:

@@ -320,3 +320,12 @@ def test_recode_refuses_a_column_that_is_not_offered(
     r = client.post("/cohort/mapping/recode", data={"header": "Gender", "to-1": "os.system"})
     assert r.status_code == 400
     assert "'os.system' is not a column of the patients table." in html.unescape(r.text)
+
+
+def test_demo_folder_lists_its_headers_as_standard(client: TestClient) -> None:
+    client.post("/cohort/demo", data={"demo": "synthetic"})
+    page = client.get("/cohort/mapping").text
+    assert 'data-testid="header-picker"' in page
+    statuses = set(re.findall(r'<tr data-status="([a-z]+)"', page))
+    assert statuses == {"standard"}
+    assert "0 not recognised yet" in page
