@@ -62,6 +62,14 @@ def _upload(client: TestClient, name: str, content: bytes, **kwargs: Any) -> Any
     return client.post("/cohort/upload", files={"file": (name, content)}, **kwargs)
 
 
+def _field(client: TestClient, header: str) -> str:
+    """The index of ``header``'s row on the mapping page (its form fields end with it)."""
+    page = client.get("/cohort/mapping").text
+    match = re.search(r'id="header-(\d+)">' + re.escape(html.escape(header)) + "<", page)
+    assert match is not None, header
+    return match.group(1)
+
+
 def _uploads(tmp_path: Path) -> list[Path]:
     return sorted(p for p in (tmp_path / "work").rglob("uploads/*/*") if p.is_file())
 
@@ -252,7 +260,8 @@ def test_mapping_step_suggests_saves_yaml_and_revalidates(
     selected = re.search(r'<option value="([a-z_0-9]+)" selected>Suggested', page)
     assert selected is not None
     assert selected.group(1) == "age_years"
-    r = client.post("/cohort/mapping", data={"target-0": "age_years", "scale-0": ""})
+    i = _field(client, "Age (yrs)")
+    r = client.post("/cohort/mapping", data={f"target-{i}": "age_years", f"scale-{i}": ""})
     assert r.status_code == 200
     assert "Mapping saved" in r.text
     assert "extra.column" not in r.text
@@ -271,14 +280,16 @@ def test_mapping_step_suggests_saves_yaml_and_revalidates(
 
 def test_mapping_refuses_a_target_that_was_not_offered(client: TestClient) -> None:
     _upload(client, "patients.csv", GOOD_CSV)
-    r = client.post("/cohort/mapping", data={"target-0": "__import__('os')"})
+    i = _field(client, "Age (yrs)")
+    r = client.post("/cohort/mapping", data={f"target-{i}": "__import__('os')"})
     assert r.status_code == 400
     assert "is not a column of the patients table" in r.text
 
 
 def test_mapping_refuses_a_bad_scale(client: TestClient) -> None:
     _upload(client, "patients.csv", GOOD_CSV)
-    r = client.post("/cohort/mapping", data={"target-0": "age_years", "scale-0": "-2"})
+    i = _field(client, "Age (yrs)")
+    r = client.post("/cohort/mapping", data={f"target-{i}": "age_years", f"scale-{i}": "-2"})
     assert r.status_code == 400
     assert "A scale must be a positive number" in r.text
 

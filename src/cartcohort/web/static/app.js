@@ -76,3 +76,37 @@ document.addEventListener("DOMContentLoaded", () => {
   initSorting();
   initProgress();
 });
+
+// Mapping page: the search box and the "unrecognised only" box filter the column list as
+// one types. Without JavaScript the same form is sent and the server filters the list.
+function initColumnFilter() {
+  const form = document.querySelector("form[data-column-filter]");
+  const table = document.getElementById("column-list");
+  if (!form || !table) return;
+  const text = form.querySelector("[data-filter-text]");
+  const only = form.querySelector("[data-filter-unrecognised]");
+  const count = form.querySelector("[data-filter-count]");
+  const submit = form.querySelector("[data-filter-submit]");
+  if (submit) submit.hidden = true;
+  const rows = Array.from(table.tBodies[0].rows);
+  function apply() {
+    const query = text.value.trim().toLowerCase();
+    let shown = 0;
+    rows.forEach((row) => {
+      const status = row.dataset.status;
+      const wanted = !only.checked || status === "unrecognised" || status === "identifier";
+      const visible = wanted && (!query || row.dataset.search.includes(query));
+      row.hidden = !visible;
+      if (visible) shown += 1;
+    });
+    count.textContent = shown === rows.length ? "" : `${shown} of ${rows.length} headers shown.`;
+  }
+  text.addEventListener("input", apply);
+  only.addEventListener("change", apply);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    apply();
+  });
+}
+
+document.addEventListener("DOMContentLoaded", initColumnFilter);
