@@ -36,8 +36,10 @@ if TYPE_CHECKING:
 SMALL_FONT_COLUMNS = 7
 #: Tables with more columns than this get a landscape page of their own.
 LANDSCAPE_COLUMNS = 10
-#: Widest figure on a portrait page (cm): A4 less 2 x 2.2 cm margins, with room to spare.
-FIGURE_WIDTH_CM = 16.0
+#: Widest figure (cm): a figure is placed at its size in the HTML report, at most this.
+FIGURE_WIDTH_CM = 14.0
+#: Text width of a portrait and a landscape A4 page with 2.2 cm margins (cm).
+TEXT_WIDTH_CM = {False: 21.0 - 4.4, True: 29.7 - 4.4}
 
 _BACKTICKS = re.compile(r"`([^`]*)`")
 
@@ -136,7 +138,7 @@ def write_docx(
             (f"{r['number']} {r['title']}", r["plan"], r["status"], _plain(r["reason"]))
             for r in not_computed
         ]
-        _table(doc, ("Analysis", "Plan", "Status", "Reason"), rows, (False,) * 4, Pt)
+        _table(doc, ("Analysis", "Plan", "Status", "Reason"), rows, (False,) * 4, Pt, cm=Cm)
     path = Path(path)
     doc.save(str(path))
     from cartcohort.render.report.build import _normalise_zip
@@ -170,7 +172,8 @@ def _analysis(
         if fig.listing or not png.is_file():
             continue
         counter["figure"] += 1
-        doc.add_picture(str(png), width=cm(FIGURE_WIDTH_CM))
+        natural = fig.width_px / 96 * 2.54 if fig.width_px else FIGURE_WIDTH_CM
+        doc.add_picture(str(png), width=cm(min(natural, FIGURE_WIDTH_CM)))
         doc.paragraphs[-1].alignment = align.CENTER
         cap = doc.add_paragraph()
         cap.add_run(f"Figure {counter['figure']}. ").bold = True
@@ -207,7 +210,7 @@ def _captioned_table(doc: Any, view: TableView, number: int, cm: Any, pt: Any, o
     cap.add_run(f"Table {number}. ").bold = True
     cap.add_run(_plain(table.caption))
     cap.paragraph_format.keep_with_next = True
-    _table(doc, table.headers, table.rows, table.numeric, pt)
+    _table(doc, table.headers, table.rows, table.numeric, pt, cm=cm, landscape=wide)
     if view.n_hidden:
         _small(
             doc,
@@ -237,20 +240,28 @@ def _table(
     rows: Sequence[Sequence[str]],
     numeric: Sequence[bool],
     pt: Any,
+    *,
+    cm: Any,
+    landscape: bool = False,
 ) -> Any:
     """A three-line table of display strings (rules above and below the header, below
-    the last row); numeric columns right-aligned."""
+    the last row); numeric columns right-aligned; column widths in proportion to their
+    longest cell, so that "1.28 (0.81–2.02)" stays on one line where the page allows."""
     from docx.enum.text import WD_ALIGN_PARAGRAPH
 
-    size = pt(8) if len(headers) > SMALL_FONT_COLUMNS else pt(9)
     table = doc.add_table(rows=1 + len(rows), cols=len(headers))
-    table.autofit = True
+    table.autofit = False
+    small = len(headers) > SMALL_FONT_COLUMNS
+    widths = _column_widths(headers, rows, numeric, TEXT_WIDTH_CM[landscape], small=small)
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = cm(width)  # the grid (LibreOffice reads it) ...
     for r, values in enumerate([headers, *rows]):
         cells = table.rows[r].cells
         for c, value in enumerate(values):
+            cells[c].width = cm(widths[c])  # ... and each cell (Word reads these)
             para = cells[c].paragraphs[0]
             run = para.add_run(str(value))
-            run.font.size = size
+            run.font.size = pt(8) if small else pt(9)
             run.bold = r == 0
             para.paragraph_format.space_after = pt(0)
             if numeric[c] and r > 0:
@@ -261,6 +272,44 @@ def _table(
         _rule(table.rows[-1], "bottom")
     _repeat_header(table.rows[0])
     return table
+
+
+def _column_widths(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    numeric: Sequence[bool],
+    total_cm: float,
+    *,
+    small: bool,
+) -> list[float]:
+    """Column widths (cm) that fill ``total_cm``, in three steps of giving way.
+
+    A column's *full* width is its longest cell (at most 40 characters: longer text
+    wraps); its *unbroken* width is its longest word (header or cell) for text and its
+    full width for numbers, so that "1.28 (0.81–2.02)" stays on one line; its *least*
+    width is its longest word for numbers and at most 12 characters for text. Full
+    widths are used when they fit, else as much above the unbroken widths as fits, else
+    as much above the least widths as fits (words of text then break), else the least
+    widths shrunk evenly. A character is counted as 0.6 em (Arial digits are 0.556 em;
+    bold headers are wider), and each cell as 3 characters more for its padding.
+    """
+    char_cm = (8 if small else 9) * 0.6 / 72 * 2.54
+    room = total_cm / char_cm
+    cells = [[str(h), *(str(row[c]) for row in rows)] for c, h in enumerate(headers)]
+    word = [max(len(w) for text in col for w in (text.split() or [""])) + 3 for col in cells]
+    full = [
+        max(wd, min(40, max((len(t) for t in col[1:]), default=0)) + 3)
+        for wd, col in zip(word, cells, strict=True)
+    ]
+    unbroken = [f if num else wd for f, wd, num in zip(full, word, numeric, strict=True)]
+    least = [wd if num else min(wd, 12) for wd, num in zip(word, numeric, strict=True)]
+    if sum(full) <= room:
+        return [f * total_cm / sum(full) for f in full]
+    for low, high in ((unbroken, full), (least, unbroken)):
+        if sum(low) <= room:
+            k = (room - sum(low)) / (sum(high) - sum(low)) if sum(high) > sum(low) else 0.0
+            return [(lo + k * (hi - lo)) * char_cm for lo, hi in zip(low, high, strict=True)]
+    return [lo * total_cm / sum(least) for lo in least]
 
 
 def _rule(row: Any, side: str) -> None:
