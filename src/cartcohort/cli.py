@@ -415,6 +415,14 @@ def report(
     pdf: Annotated[
         bool, typer.Option("--pdf", help="Also write report.pdf (needs Chromium).")
     ] = False,
+    docx: Annotated[
+        bool,
+        typer.Option(
+            "--docx",
+            help="Also write report.docx: the tables as editable Word tables, with the "
+            "figures, captions and footnotes, for a manuscript.",
+        ),
+    ] = False,
     qpcr: Annotated[
         list[Path] | None,
         typer.Option(
@@ -549,6 +557,7 @@ def report(
                 cohort=cohort,
                 assays=assays,
                 pdf=pdf and chromium_available(),
+                docx=docx,
                 progress=lambda label, _i, n: progress.step(
                     f"figure {label}", total=n_analyses + n
                 ),
@@ -570,6 +579,8 @@ def report(
     )
     typer.echo(f"Wrote {html}")
     typer.echo(f"      {out / 'results.json'}, {out / 'tables'}/, {out / 'figures'}/")
+    if docx:
+        typer.echo(f"Wrote {out / 'report.docx'}")
     if pdf and chromium_available():
         typer.echo(f"Wrote {out / 'report.pdf'}")
     elif pdf:

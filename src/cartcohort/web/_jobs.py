@@ -116,13 +116,16 @@ def _work(
     # and forking a multi-threaded server (uvicorn's thread pool) can leave a child holding
     # another thread's lock: Pool.__exit__ then waits for ever.
     kwargs["jobs"] = 1
+    kwargs["docx"] = True  # the Word download (editable tables for a manuscript)
     html = report_writer()([result], job.out_dir, progress=figure_progress, **kwargs)
+    docx = job.out_dir / "report.docx"
     job.update(phase="Packing the report folder", index=0, total=0)
     zip_path = zip_folder(job.out_dir, job.out_dir.parent / f"{job.id}.zip", arc_root="report")
     job.update(
         state="done",
         phase="Done",
         report_file=html.relative_to(job.out_dir).as_posix(),
+        docx_file=docx.name if docx.is_file() else "",
         zip_path=zip_path,
     )
 

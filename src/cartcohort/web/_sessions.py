@@ -76,6 +76,8 @@ class Job:
     seconds: float | None = None
     message: str = ""
     report_file: str = ""
+    #: The Word document of the report (``report.docx``), when the writer made one.
+    docx_file: str = ""
     zip_path: Path | None = None
     rows: tuple[AnalysisRow, ...] = ()
     lock: threading.Lock = field(default_factory=threading.Lock)

@@ -419,6 +419,8 @@ def _wait(client: TestClient, location: str) -> dict[str, Any]:
 
 
 def _stub_writer(results: Any, out_dir: Path, **kwargs: Any) -> Path:
+    assert kwargs["docx"] is True  # the job page offers the Word document
+    (out_dir / "report.docx").write_bytes(b"PK stub")
     (out_dir / "figures").mkdir(parents=True, exist_ok=True)
     (out_dir / "figures" / "km.png").write_bytes(b"\x89PNG")
     html = out_dir / "report.html"
@@ -451,7 +453,13 @@ def test_uploaded_plan_runs_with_progress_and_serves_the_report(
     assert client.get(f"{location}/files/../../mapping.yaml").status_code == 404
     assert client.get(f"{location}/files/%2e%2e/%2e%2e/x").status_code == 404
     archive = zipfile.ZipFile(io.BytesIO(client.get(f"{location}/report.zip").content))
-    assert sorted(archive.namelist()) == ["report/figures/km.png", "report/report.html"]
+    assert sorted(archive.namelist()) == [
+        "report/figures/km.png",
+        "report/report.docx",
+        "report/report.html",
+    ]
+    assert f'href="{location}/files/report.docx" download' in page
+    assert client.get(f"{location}/files/report.docx").content == b"PK stub"
 
 
 def test_run_of_someone_elses_job_is_not_found(client: TestClient) -> None:

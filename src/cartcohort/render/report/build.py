@@ -1130,6 +1130,7 @@ def write_report(
     cohort: Cohort | None = None,
     assays: Sequence[QuantificationResult] = (),
     pdf: bool = False,
+    docx: bool = False,
     progress: Progress | None = None,
     jobs: int | None = None,
     pool: WorkerPool | None = None,
@@ -1159,6 +1160,9 @@ def write_report(
         Assay quantifications whose standard curves should be shown under data quality.
     pdf
         Also write ``report.pdf`` with headless Chromium (see :func:`write_pdf`).
+    docx
+        Also write ``report.docx``: the tables as editable Word tables and the figures,
+        with captions and footnotes (see :func:`cartcohort.render.report.docx.write_docx`).
     progress
         Called as ``progress(label, index, total)`` as each figure is drawn.
     jobs
@@ -1206,6 +1210,7 @@ def write_report(
             cohort=cohort,
             assays=assays,
             pdf=pdf,
+            docx=docx,
             progress=progress,
             jobs=jobs,
             pool=pool,
@@ -1233,6 +1238,7 @@ def _write_report_files(
     cohort: Cohort | None,
     assays: Sequence[QuantificationResult],
     pdf: bool,
+    docx: bool,
     progress: Progress | None,
     jobs: int | None,
     pool: WorkerPool | None,
@@ -1298,6 +1304,18 @@ def _write_report_files(
     }
     html_path = out / "report.html"
     html_path.write_text(render_html(context), encoding="utf-8", newline="\n")
+    if docx:
+        from cartcohort.render.report.docx import write_docx
+
+        write_docx(
+            out / "report.docx",
+            out_dir=out,
+            cohort=payload["cohort"],
+            plans=plans,
+            not_computed=context["not_computed"],
+            synthetic=first.synthetic,
+            version=payload["cartcohort_version"],
+        )
     if pdf:
         try:
             write_pdf(html_path, out / "report.pdf")
