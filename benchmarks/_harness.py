@@ -5,6 +5,12 @@ collects them. A ``Task`` is one piece of work (e.g. "Cox Efron, 100,000 rows, 5
 done by several ``Impl``s (cartcohort and its peers). A peer that is not installed is skipped
 with a note, never faked. Timings are wall-clock medians of ``repeat`` runs; ratios are
 peer / cartcohort, so a ratio above 1 means cartcohort is faster.
+
+On a machine shared with other work, wall time measures the load as much as the code:
+``run.py --cpu`` switches every timing to CPU time instead (this process's user + system
+time for Python implementations, ``system.time``'s ``user.self + sys.self`` inside R), so
+both sides of a ratio are charged only for the work they did. CPU time includes every
+thread of the process (a multi-threaded BLAS counts in full).
 """
 
 from __future__ import annotations
@@ -23,6 +29,21 @@ from pathlib import Path
 #: How repeated timings are summarised: the median (default) or, on a loaded machine,
 #: the minimum (``run.py --min``). R's timings are summarised the same way, inside R.
 SUMMARY: Callable[[list[float]], float] = statistics.median
+
+
+#: What is timed: ``"wall"`` (default) or ``"cpu"`` (``run.py --cpu``, a loaded machine).
+CLOCK: str = "wall"
+
+
+def _clock() -> Callable[[], float]:
+    return time.process_time if CLOCK == "cpu" else time.perf_counter
+
+
+def r_timer() -> str:
+    """The R expression that reads one ``system.time`` result ``st`` on :data:`CLOCK`."""
+    if CLOCK == "cpu":
+        return "st[['user.self']] + st[['sys.self']]"
+    return "st[['elapsed']]"
 
 
 def r_summary() -> str:
@@ -56,16 +77,18 @@ class Task:
 
 
 def time_impl(impl: Impl, repeat: int) -> float | None:
-    """Median (or minimum) wall time of ``repeat`` runs; None if the implementation is missing."""
+    """Median (or minimum) time of ``repeat`` runs on :data:`CLOCK`; None if the
+    implementation is missing."""
     if not impl.available():
         return None
     fn = impl.setup()
+    clock = _clock()
     times = []
     for _ in range(repeat):
         gc.collect()
-        t0 = time.perf_counter()
+        t0 = clock()
         out = fn()
-        wall = time.perf_counter() - t0
+        wall = clock() - t0
         times.append(float(out) if isinstance(out, Measured) else wall)
     return SUMMARY(times)
 
@@ -76,14 +99,15 @@ def r_available() -> bool:
 
 
 def time_r(script: str, data_csv: Path, repeat: int = 3) -> Measured:
-    """Median (or minimum) time of an R expression on a CSV, timed inside R (no file reading).
+    """Median (or minimum) time of an R expression on a CSV, timed inside R (no file reading),
+    on :data:`CLOCK` (elapsed, or user + system CPU).
 
     ``script`` must use the data frame ``d`` and is timed with ``system.time``.
     """
     code = (
         "suppressPackageStartupMessages({library(survival); library(cmprsk)});"
         f"d <- read.csv('{data_csv}');"
-        f"t <- replicate({repeat}, system.time({{ {script} }})[['elapsed']]);"
+        f"t <- replicate({repeat}, {{ st <- system.time({{ {script} }}); {r_timer()} }});"
         f"cat({r_summary()}(t))"
     )
     out = subprocess.run(["Rscript", "-e", code], capture_output=True, text=True, check=True)

@@ -139,7 +139,7 @@ def _r_zph(d: pd.DataFrame, repeat: int) -> Callable[[], object]:
         "suppressPackageStartupMessages(library(survival));"
         f"d <- read.csv('{path}');"
         "f <- coxph(Surv(time, event) ~ x1 + x2 + x3 + x4 + x5, data = d);"
-        f"t <- replicate({repeat}, system.time(z <- cox.zph(f))[['elapsed']]);"
+        f"t <- replicate({repeat}, {{ st <- system.time(z <- cox.zph(f)); {_harness.r_timer()} }});"
         f"cat({_harness.r_summary()}(t))"
     )
 

@@ -7,6 +7,7 @@ Usage::
     python benchmarks/run.py --only cox      # modules whose name contains "cox"
     python benchmarks/run.py --markdown      # a Markdown table for docs/benchmarks.md
     python benchmarks/run.py --min           # minima instead of medians (a loaded machine)
+    python benchmarks/run.py --cpu           # CPU time instead of wall time (a loaded machine)
     python benchmarks/run.py --task "1,000,000"   # only tasks whose name contains this
 
 Each ``bench_<area>.py`` module defines ``cases(scale) -> list[Task]``. Ratios are
@@ -48,10 +49,13 @@ def main() -> None:
     parser.add_argument("--only", default=None)
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument("--min", action="store_true", help="report minima, not medians")
+    parser.add_argument("--cpu", action="store_true", help="time CPU, not wall clock")
     parser.add_argument("--task", default=None, help="only tasks whose name contains this")
     args = parser.parse_args()
     if args.min:
         _harness.SUMMARY = min
+    if args.cpu:
+        _harness.CLOCK = "cpu"
     rows = []
     for _, task in load_tasks(args.scale, args.only):
         if args.task and args.task not in task.name:
