@@ -17,12 +17,14 @@ its own. Settings a plan does not set keep the caller's (e.g. the CLI's).
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from cartcohort._pool import NOT_SENT, WORKER_LOST, WorkerPool
 from cartcohort.ard import AnalysisOutput, PlanResult
+from cartcohort.derive import dataset as dataset_module
 from cartcohort.derive.dataset import AnalysisDataset, derive
 from cartcohort.errors import CartcohortError
 from cartcohort.model.cohort import Cohort
@@ -37,6 +39,12 @@ Progress = Callable[[str, int, int], None]
 _INTERNAL = "Not computed: internal error"
 
 
+def _derive_defaults() -> dict[str, object]:
+    """derive()'s keyword arguments with their defaults."""
+    params = inspect.signature(dataset_module.derive).parameters.values()
+    return {p.name: p.default for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY}
+
+
 def _settings_key(settings: Mapping[str, object]) -> tuple[tuple[str, str], ...]:
     return tuple(sorted((k, repr(v)) for k, v in settings.items()))
 
@@ -47,7 +55,7 @@ def plan_datasets(
     """The analysis dataset of each plan: ``cohort`` derived once per distinct set of
     derivation settings (the ``dataset``'s settings, or derive()'s defaults, overridden
     by what each plan's ``definitions`` set). ``dataset`` is reused where it fits."""
-    base: dict[str, object] = dict(dataset.settings) if dataset is not None else {}
+    base = dict(dataset.settings) if dataset is not None else _derive_defaults()
     cache: dict[tuple[tuple[str, str], ...], AnalysisDataset] = {}
     if dataset is not None:
         cache[_settings_key(base)] = dataset

@@ -109,7 +109,7 @@ def require_columns(ctx: Context, *names: str | None) -> None:
             label = source if source == name else f"{source} (for group {name!r})"
             why = explain_missing(ctx, name)
             if why:
-                explained.append(f"needs {label!r}, which no patient has: {why}")
+                explained.append(f"needs {label}, which no patient has: {why}")
             else:
                 missing.append(label)
     if explained:
