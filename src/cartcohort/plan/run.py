@@ -85,7 +85,7 @@ def run_analysis(spec: Any, ctx: Context) -> AnalysisOutput:
 def _skip_reason(spec: Any, ctx: Context, exc: Skip, note: str) -> str:
     """The skip message, with what the derivations say about the columns it uses."""
     text = str(exc)
-    why = explain_spec(spec, ctx)
+    why = explain_spec(spec, ctx, text)
     if why and why not in text:
         text += f" ({why})"
     return f"Skipped: {text}." + (f" ({note})" if note else "")

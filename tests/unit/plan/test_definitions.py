@@ -340,3 +340,18 @@ def test_a_scale_the_observations_cannot_grade_is_named_in_the_skip() -> None:
     assert out.status == "skipped"
     assert "could not be graded by lee2014 from the daily observations" in out.reason
     assert "set definitions.crs_scale" in out.reason
+
+
+def test_a_survival_skip_names_the_patients_without_the_endpoint() -> None:
+    cohort = _cohort(
+        patient_id=["a", "b", "c"],
+        bm_blasts_pct=[1.0, 30.0, 40.0],
+        mrd_pct=[1.0, 30.0, 40.0],
+        best_response=["CR", "NR", "NR"],
+    )
+    body = SURV.replace("endpoint: EFS}", "endpoint: EFS, by: burden}")
+    body = "groups:\n  burden: {column: burden_group}\n" + body
+    out = run_plan(parse_plan(_plan("  burden: {emd_makes_high: false}\n", body=body)), cohort)
+    reason = out.outputs[0].reason
+    assert "needs at least 2 groups of 'burden'" in reason
+    assert "1 patient has no EFS: not derivable: relapse status missing" in reason

@@ -81,9 +81,10 @@ def source_column(ctx: Context, name: str) -> str:
     return name
 
 
-def explain_spec(spec: object, ctx: Context) -> str:
+def explain_spec(spec: object, ctx: Context, said: str = "") -> str:
     """Derivations behind the columns an analysis names (its outcome, value, category,
-    covariates ...) that left values missing, with why; "" when none did."""
+    covariates ...) that left values missing, and the patients the endpoint derivation
+    could not follow, with why; "" when none did or ``said`` already tells it."""
     names: list[str] = []
     for value in vars(spec).values() if hasattr(spec, "__dict__") else ():
         items = value if isinstance(value, list) else [value]
@@ -94,7 +95,24 @@ def explain_spec(spec: object, ctx: Context) -> str:
         reason = ctx.dataset.unavailable.get(source)
         if reason and reason not in notes:
             notes.append(f"{source}: {reason}")
+    endpoint = getattr(spec, "endpoint", None)
+    if isinstance(endpoint, str) and f"the endpoint {endpoint}" not in said:
+        notes += _endpoint_exclusions(ctx, endpoint)
     return "; ".join(notes)
+
+
+def _endpoint_exclusions(ctx: Context, endpoint: str) -> list[str]:
+    """ "N patients have no EFS: <reason>" for the population's endpoint exclusions."""
+    param = ctx.plan.definitions.efs_endpoint if endpoint == "EFS" else endpoint
+    excl = ctx.dataset.endpoint_exclusions
+    if excl.empty or "param" not in excl:
+        return []
+    rows = excl[(excl["param"] == param) & excl["patient_id"].isin(set(ctx.patients["patient_id"]))]
+    counts = rows["reason"].astype(str).value_counts()
+    return [
+        f"{_patients(int(n))} {'has' if n == 1 else 'have'} no {endpoint}: {why}"
+        for why, n in counts.items()
+    ]
 
 
 def require_columns(ctx: Context, *names: str | None) -> None:
