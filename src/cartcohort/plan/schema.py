@@ -251,9 +251,10 @@ class Definitions(_Spec):
         rule = str(get("relapse_rule", "bbmt2010"))
         if rule == "threshold":
             rule += f" (marrow blasts >= {float(str(get('relapse_blasts_pct', 0))):g} %)"
-        efs = ", ".join(self.efs_events)
+        efs = ", ".join(e.replace("nonresponse", "non-response") for e in self.efs_events)
         if "nonresponse" in self.efs_events:
-            efs += f" (non-response at {get('efs_nonresponse', 'day0')})"
+            at = "day 0" if get("efs_nonresponse", "day0") == "day0" else "the assessment"
+            efs += f" (non-response counted at {at})"
         return [
             ("Tumour burden", emd),
             ("CRS grading", str(get("crs_system", "astct"))),
