@@ -537,6 +537,7 @@ def derive(
     burden_missing_emd: MissingExtramedullary = "unknown",
     mrd_negative_below_pct: float = MRD_NEGATIVE_BELOW_PCT,
     response_by_day: int = 28,
+    crs_any_reported_scale: bool = False,
 ) -> AnalysisDataset:
     """Apply every derivation to ``cohort`` and return the analysis dataset.
 
@@ -569,6 +570,9 @@ def derive(
         MRD below this (%) is negative (default 0.01 %), for response and burden.
     response_by_day
         Best response is assessed by this day (default 28; :func:`derive_response`).
+    crs_any_reported_scale
+        Use a reported ``crs_grade`` whatever scale it declares (for a paper that names
+        none); ``crs_system`` then grades only the missing ones.
 
     A reported ``crs_grade`` is used only where ``crs_grading_system`` declares
     ``crs_system`` (or declares nothing: a warning says it is taken to be on
@@ -613,12 +617,14 @@ def derive(
         "burden_missing_emd": burden_missing_emd,
         "mrd_negative_below_pct": mrd_negative_below_pct,
         "response_by_day": response_by_day,
+        "crs_any_reported_scale": crs_any_reported_scale,
     }
     resolve_relapse_rule(relapse_rule, relapse_blasts_pct)  # a wrong setting fails at once
     log = _Log()
     patients = cohort.patients.copy()
     _product(cohort, patients, log)
-    _reported_crs_scale(cohort, patients, crs_system, log)
+    if not crs_any_reported_scale:
+        _reported_crs_scale(cohort, patients, crs_system, log)
     crs, icans = _toxicity(cohort, patients, crs_system, log, icans_system)
     _ungradable(patients, crs, "crs_grade", crs_system, log)
     _flags(patients, log, severe_crs_grade, severe_icans_grade)

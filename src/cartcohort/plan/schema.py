@@ -132,7 +132,8 @@ class Definitions(_Spec):
     """
 
     burden: BurdenDefinition = Field(default_factory=BurdenDefinition)
-    #: CRS grading scale: reported grades on another scale are graded again or refused.
+    #: CRS grading scale: reported grades on another scale are graded again or refused;
+    #: ``as_reported``: reported grades on whatever scale they declare (a paper naming none).
     crs_scale: str = "astct"
     #: Neurotoxicity (ICANS) scale for grades derived from daily observations.
     icans_scale: str = "astct"
@@ -154,8 +155,8 @@ class Definitions(_Spec):
     @field_validator("crs_scale")
     @classmethod
     def _crs(cls, v: str) -> str:
-        if v not in CRS_SCALES:
-            msg = f"unknown CRS scale {v!r}; allowed: {', '.join(CRS_SCALES)}"
+        if v not in CRS_SCALES and v != "as_reported":
+            msg = f"unknown CRS scale {v!r}; allowed: {', '.join(CRS_SCALES)}, as_reported"
             raise ValueError(msg)
         return v
 
@@ -204,8 +205,13 @@ class Definitions(_Spec):
         fields only: the others keep the caller's settings, e.g. the CLI's)."""
         given = self.model_fields_set
         out: dict[str, object] = {}
+        if "crs_scale" in given:
+            if self.crs_scale == "as_reported":
+                out["crs_any_reported_scale"] = True
+            else:
+                out["crs_system"] = self.crs_scale
+                out["crs_any_reported_scale"] = False
         for key, option in (
-            ("crs_scale", "crs_system"),
             ("icans_scale", "icans_system"),
             ("severe_crs_min_grade", "severe_crs_grade"),
             ("severe_icans_min_grade", "severe_icans_grade"),
@@ -257,7 +263,13 @@ class Definitions(_Spec):
             efs += f" (non-response counted at {at})"
         return [
             ("Tumour burden", emd),
-            ("CRS grading", str(get("crs_system", "astct"))),
+            (
+                "CRS grading",
+                f"as reported (any declared scale); missing grades derived by "
+                f"{get('crs_system', 'astct')}"
+                if get("crs_any_reported_scale", False)
+                else str(get("crs_system", "astct")),
+            ),
             ("Neurotoxicity (ICANS) grading", str(get("icans_system", "astct"))),
             ("Severe CRS", f"grade >= {get('severe_crs_grade', 3)}"),
             ("Severe neurotoxicity", f"seizure or grade >= {get('severe_icans_grade', 3)}"),

@@ -71,7 +71,11 @@ def test_every_definition_has_a_default_and_sets_nothing_unless_given() -> None:
     assert parse_plan(_plan()).definitions == Definitions()
     assert Definitions().derive_options() == {}
     d = parse_plan(_plan("  crs_scale: lee2014\n  burden: {emd_makes_high: false}\n")).definitions
-    assert d.derive_options() == {"crs_system": "lee2014", "burden_emd_makes_high": False}
+    assert d.derive_options() == {
+        "crs_system": "lee2014",
+        "crs_any_reported_scale": False,
+        "burden_emd_makes_high": False,
+    }
 
 
 def test_analysis_level_population_and_published_are_validated() -> None:
@@ -158,6 +162,9 @@ def test_reported_grades_on_another_scale_are_refused_with_the_reason() -> None:
     assert "4 patient(s) have a reported crs_grade on lee2014, not on ctcae_v4.03" in out.reason
     assert "set definitions.crs_scale: lee2014" in out.reason
     assert ("CRS grading", "ctcae_v4.03") in other.definitions
+    # a paper that names no scale: the grades as reported, on the scale they declare
+    reported = run_plan(parse_plan(_plan("  crs_scale: as_reported\n")), cohort)
+    assert reported.outputs[0].status == "done"
 
 
 def test_undeclared_grades_are_taken_on_the_plans_scale_with_a_warning() -> None:
