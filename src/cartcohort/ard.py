@@ -70,6 +70,9 @@ class AnalysisOutput:
         Patients analysed; ``n_excluded`` with ``exclusions`` for those left out.
     warnings
         Statistical warnings raised while computing.
+    published
+        The seed paper's value of this analysis, with its source, when the plan gives
+        it (shown beside the cohort's own result, never in its place).
     """
 
     id: str
@@ -86,6 +89,7 @@ class AnalysisOutput:
     n_excluded: int = 0
     exclusions: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    published: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -112,6 +116,8 @@ class PlanResult:
     outputs: tuple[AnalysisOutput, ...]
     options: dict[str, str] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    #: The plan's definitions in use, as (item, definition) rows.
+    definitions: tuple[tuple[str, str], ...] = ()
 
     def ard(self) -> pd.DataFrame:
         """Every number of every analysis as one long table."""

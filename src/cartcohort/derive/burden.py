@@ -3,11 +3,20 @@
 Three groupings, each with configurable cut-points and a citation:
 
 * ``burden_group`` -- **low** (MRD-positive disease with < 5 % marrow blasts) vs **high**
-  (>= 5 % marrow blasts *or* extramedullary disease). Seed 000 (ssCART-19, Soochow):
-  "low tumor burden group ... MRD with bone marrow blast percentages ranging from 0.01 to
-  less than 5; ... high tumor burden group, with bone marrow blasts percentages equalling or
-  exceeding 5"; seed 002 (Tianjin): "active disease (blasts >= 5 % or with extramedullary
-  disease)"; Park JH et al., NEJM 2018;378:449 (< 5 % vs >= 5 % or extramedullary).
+  (>= 5 % marrow blasts, and, by default, *or* extramedullary disease). Two published rules:
+
+  - blasts alone (``emd_makes_high=False``), seed 000: "low tumor burden group ... minimal
+    residual disease (MRD) with bone marrow blast percentages ranging from 0.01 to less
+    than 5; the remaining 45 patients were in the high tumor burden group, with bone marrow
+    blasts percentages equalling or exceeding 5";
+  - blasts or extramedullary disease (``emd_makes_high=True``, the default), seed 002:
+    "active disease (blasts >= 5 % or with extramedullary disease)"; Park JH et al., NEJM
+    2018;378:449 (< 5 % vs >= 5 % or extramedullary).
+
+  Under the second rule a patient with < 5 % blasts whose extramedullary status is missing
+  could be either: ``missing_extramedullary`` says whether such a patient has no group
+  (``"unknown"``, the default), is read as without (``"absent"``) or with (``"present"``)
+  extramedullary disease.
 * ``burden_subgroup`` -- seed 000's five ordered subgroups: "(a) 0% tumor burden with MRD
   positivity; (b) 0% < tumor burden < 5%; (c) 5% <= tumor burden < 20%; (d) 20% <= tumor
   burden < 50%; and e) tumor burden >= 50%".
@@ -38,7 +47,9 @@ SUBGROUP_CUTS: tuple[float, ...] = (0.0, 5.0, 20.0, 50.0)
 HIGH_SPLIT_PCT: float = 20.0
 
 BURDEN_GROUPS: tuple[str, str] = ("low", "high")
-MissingExtramedullary = Literal["unknown", "absent"]
+MissingExtramedullary = Literal["unknown", "absent", "present"]
+#: The accepted ``missing_extramedullary`` settings.
+MISSING_EXTRAMEDULLARY: tuple[str, ...] = ("unknown", "absent", "present")
 
 _FloatArray = npt.NDArray[np.float64]
 
@@ -96,6 +107,7 @@ def derive_burden(
     high_split_pct: float = HIGH_SPLIT_PCT,
     mrd_negative_below_pct: float = MRD_NEGATIVE_BELOW_PCT,
     missing_extramedullary: MissingExtramedullary = "unknown",
+    emd_makes_high: bool = True,
 ) -> pd.DataFrame:
     """Tumour burden group, seed 000 subgroup and seed 004 split for each patient.
 
@@ -120,7 +132,11 @@ def derive_burden(
     missing_extramedullary
         ``"unknown"`` (default): a patient with < 5 % blasts whose extramedullary status is
         missing has no group (it could be high). ``"absent"``: read a missing status as no
-        extramedullary disease (say so in the methods when used).
+        extramedullary disease; ``"present"``: as extramedullary disease (say so in the
+        methods when used). Ignored when ``emd_makes_high`` is false.
+    emd_makes_high
+        Whether extramedullary disease makes a patient high burden whatever the blasts
+        (seed 002; default) or the groups use marrow blasts alone (seed 000).
 
     Returns
     -------
@@ -155,17 +171,22 @@ def derive_burden(
     mrd = _number(patients, "mrd_pct")
     _check_range(ids, blasts, "bm_blasts_pct")
     _check_range(ids, mrd, "mrd_pct")
-    emd = _flag(patients, "extramedullary_disease")
-    emd_true = emd.fillna(value=False).to_numpy(dtype=bool)
-    emd_known_false = (~emd.fillna(value=True)).to_numpy(dtype=bool)
-    if missing_extramedullary == "absent":
-        emd_known_false = ~emd_true
-    elif missing_extramedullary != "unknown":
+    if missing_extramedullary not in MISSING_EXTRAMEDULLARY:
         msg = (
-            "`missing_extramedullary` must be 'unknown' or 'absent'; "
+            "`missing_extramedullary` must be 'unknown', 'absent' or 'present'; "
             f"got {missing_extramedullary!r}."
         )
         raise DerivationError(msg)
+    n = len(patients)
+    if emd_makes_high:
+        emd = _flag(patients, "extramedullary_disease")
+        emd_true = emd.fillna(value=missing_extramedullary == "present").to_numpy(dtype=bool)
+        emd_known_false = (~emd.fillna(value=missing_extramedullary != "absent")).to_numpy(
+            dtype=bool
+        )
+    else:  # marrow blasts alone (seed 000): extramedullary disease plays no part
+        emd_true = np.zeros(n, dtype=bool)
+        emd_known_false = np.ones(n, dtype=bool)
 
     has_b = ~np.isnan(blasts)
     zero = has_b & (blasts == 0)
@@ -190,10 +211,18 @@ def derive_burden(
     out["burden_split"] = pd.Categorical.from_codes(
         split_code, dtype=pd.CategoricalDtype(split_labels, ordered=True)
     )
-    out["burden_reason"] = pd.array(
-        _reasons(blasts, mrd, emd_true, emd_known_false, zero, mrd_neg, low_max_blasts_pct),
-        dtype="string",
-    )
+    reasons = _reasons(blasts, mrd, emd_true, emd_known_false, zero, mrd_neg, low_max_blasts_pct)
+    if emd_makes_high and missing_extramedullary != "unknown":
+        # say where a missing extramedullary status was read as absent or present
+        missing = _flag(patients, "extramedullary_disease").isna().to_numpy(dtype=bool)
+        read = f"extramedullary_disease missing, read as {missing_extramedullary}"
+        reasons = [
+            ("high: " + read if r.startswith("high: extra") else f"{r} ({read})")
+            if m and (r.startswith("low") or r.startswith("high: extra"))
+            else r
+            for r, m in zip(reasons, missing, strict=True)
+        ]
+    out["burden_reason"] = pd.array(reasons, dtype="string")
     return out
 
 
@@ -249,6 +278,7 @@ __all__ = [
     "BURDEN_GROUPS",
     "HIGH_SPLIT_PCT",
     "LOW_MAX_BLASTS_PCT",
+    "MISSING_EXTRAMEDULLARY",
     "SUBGROUP_CUTS",
     "derive_burden",
     "subgroup_labels",

@@ -26,11 +26,16 @@ import numpy as np
 import pandas as pd
 
 from cartcohort.derive.bcell_aplasia import BCA_COLUMNS, derive_bcell_aplasia
-from cartcohort.derive.burden import derive_burden
+from cartcohort.derive.burden import LOW_MAX_BLASTS_PCT, MissingExtramedullary, derive_burden
 from cartcohort.derive.endpoints import EfsNonresponse, derive_endpoints_with_exclusions
 from cartcohort.derive.kinetics import KineticsResult, kinetics_nca
 from cartcohort.derive.labs import peak_table
-from cartcohort.derive.response import RelapseRule, derive_response, resolve_relapse_rule
+from cartcohort.derive.response import (
+    MRD_NEGATIVE_BELOW_PCT,
+    RelapseRule,
+    derive_response,
+    resolve_relapse_rule,
+)
 from cartcohort.derive.risk_scores import easix, m_easix
 from cartcohort.derive.toxicity import grade_crs, grade_icans, summarize_crs, summarize_icans
 from cartcohort.derive.toxicity.crs import CrsSystem
@@ -86,6 +91,12 @@ class AnalysisDataset:
         Label of the cohort and whether it is simulated data.
     warnings
         Messages raised while deriving (each also names the patients concerned).
+    settings
+        The keyword arguments :func:`derive` was called with (so a plan can ask for the
+        same dataset with other definitions: :func:`cartcohort.plan.run.iter_plans`).
+    unavailable
+        Per derived column whose values are missing for some patients for a known reason
+        (a reported grade on another scale, say): that reason, for skip messages.
     """
 
     patients: pd.DataFrame
@@ -99,6 +110,8 @@ class AnalysisDataset:
     cohort_name: str
     synthetic: bool
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    settings: dict[str, object] = field(default_factory=dict)
+    unavailable: dict[str, str] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         label = " (synthetic)" if self.synthetic else ""
@@ -114,6 +127,7 @@ class _Log:
     def __init__(self) -> None:
         self.messages: list[str] = []
         self.provenance: list[dict[str, object]] = []
+        self.unavailable: dict[str, str] = {}
 
     @contextmanager
     def capture(self) -> Iterator[None]:
@@ -186,6 +200,48 @@ def _restore_dtype(values: pd.Series, *, like: pd.Series) -> pd.Series:
     return values
 
 
+def _reported_crs_scale(cohort: Cohort, patients: pd.DataFrame, system: str, log: _Log) -> None:
+    """Keep a reported ``crs_grade`` only where its declared scale is the one asked for.
+
+    A grade declared (``crs_grading_system``) on another scale is removed: it is graded
+    again from the daily observations when the cohort has them (``_toxicity``), else the
+    patient has no CRS grade and :attr:`AnalysisDataset.unavailable` says why. A grade
+    without a declared scale is taken to be on ``system``, and a warning says so.
+    """
+    if "crs_grade" not in patients or not patients["crs_grade"].notna().any():
+        return
+    reported = patients["crs_grade"].notna()
+    if "crs_grading_system" in patients:
+        declared = patients["crs_grading_system"].astype("object")
+    else:
+        declared = pd.Series(None, index=patients.index, dtype="object")
+    other = reported & declared.notna() & (declared.astype("string") != system).fillna(value=False)
+    undeclared = reported & declared.isna()
+    if undeclared.any():
+        log.messages.append(
+            f"crs_grade: {int(undeclared.sum())} patient(s) have a reported grade without "
+            f"crs_grading_system; taken to be graded by {system}, the scale in use. Add "
+            "crs_grading_system to say which scale they are on."
+        )
+    if not other.any():
+        return
+    n = int(other.sum())
+    scales = ", ".join(sorted(str(v) for v in declared[other].unique()))
+    patients["crs_grade"] = patients["crs_grade"].mask(other)
+    if cohort.has("observations"):
+        log.messages.append(
+            f"crs_grade: {n} patient(s) have a reported grade on {scales}, not on {system}, "
+            f"the scale in use; their grades are derived again from the daily observations."
+        )
+        return
+    log.unavailable["crs_grade"] = (
+        f"{n} patient(s) have a reported crs_grade on {scales}, not on {system}, the scale "
+        f"in use, and the cohort has no daily observations to grade them by {system}; give "
+        f"grades on {system} or set definitions.crs_scale: {scales.split(', ')[0]}"
+    )
+    log.messages.append(f"crs_grade: {log.unavailable['crs_grade']}.")
+
+
 def _toxicity(
     cohort: Cohort,
     patients: pd.DataFrame,
@@ -246,7 +302,35 @@ def _toxicity(
     return crs, icans
 
 
-def _flags(patients: pd.DataFrame, log: _Log) -> None:
+def _ungradable(
+    patients: pd.DataFrame, daily: pd.DataFrame | None, column: str, system: str, log: _Log
+) -> None:
+    """Record why patients with daily observations still have no ``column`` (their days
+    could not be graded on ``system``: the inputs the scale needs are missing)."""
+    if daily is None or column in log.unavailable or "driver" not in daily:
+        return
+    missing = set(patients.loc[patients[column].isna(), "patient_id"])
+    if not missing:
+        return
+    drivers = daily.loc[daily["patient_id"].isin(missing), "driver"].astype("string")
+    lacking = drivers[drivers.str.startswith("not_gradable").fillna(value=False)]
+    if lacking.empty:
+        return
+    inputs = sorted(
+        {i.strip() for d in lacking.str.split(":").str[1].dropna() for i in d.split(",")}
+    )
+    n = int(daily.loc[lacking.index, "patient_id"].nunique())
+    log.unavailable[column] = (
+        f"{n} patient(s) could not be graded by {system} from the daily observations, "
+        f"which lack what that scale needs ({', '.join(inputs)}); record it, or give "
+        f"reported grades on {system}, or set definitions.crs_scale to a scale the "
+        "observations can grade"
+    )
+
+
+def _flags(
+    patients: pd.DataFrame, log: _Log, severe_crs_grade: int = 3, severe_icans_grade: int = 3
+) -> None:
     """Severe CRS / neurotoxicity flags from the (reported or derived) grades."""
 
     def at_least(column: str, grade: int) -> pd.Series:
@@ -256,9 +340,9 @@ def _flags(patients: pd.DataFrame, log: _Log) -> None:
         return (g >= grade).astype("boolean")
 
     patients["any_crs"] = at_least("crs_grade", 1)
-    patients["severe_crs"] = at_least("crs_grade", 3)
+    patients["severe_crs"] = at_least("crs_grade", severe_crs_grade)
     patients["any_icans"] = at_least("icans_grade", 1)
-    severe_icans = at_least("icans_grade", 3)
+    severe_icans = at_least("icans_grade", severe_icans_grade)
     seizure = (
         patients["seizure"].astype("boolean")
         if "seizure" in patients
@@ -282,9 +366,9 @@ def _flags(patients: pd.DataFrame, log: _Log) -> None:
         patients["crs_icans_max_grade"] = pd.array([pd.NA] * len(patients), dtype="Int64")
     for column, rule in (
         ("any_crs", "crs_grade >= 1"),
-        ("severe_crs", "crs_grade >= 3 (seeds 000, 003, 004)"),
+        ("severe_crs", f"crs_grade >= {severe_crs_grade}"),
         ("any_icans", "icans_grade >= 1"),
-        ("severe_neurotoxicity", "any seizure or icans_grade >= 3 (seeds 000, 004)"),
+        ("severe_neurotoxicity", f"any seizure or icans_grade >= {severe_icans_grade}"),
         ("crs_icans_concurrent", "any_crs and any_icans (seed 004)"),
         ("crs_icans_max_grade", "the worse of crs_grade and icans_grade (seed 004)"),
     ):
@@ -446,6 +530,14 @@ def derive(
     icans_system: IcansSystem = "astct",
     relapse_rule: RelapseRule = "bbmt2010",
     relapse_blasts_pct: float | None = None,
+    severe_crs_grade: int = 3,
+    severe_icans_grade: int = 3,
+    burden_blasts_cut_pct: float = LOW_MAX_BLASTS_PCT,
+    burden_emd_makes_high: bool = True,
+    burden_missing_emd: MissingExtramedullary = "unknown",
+    mrd_negative_below_pct: float = MRD_NEGATIVE_BELOW_PCT,
+    response_by_day: int = 28,
+    crs_any_reported_scale: bool = False,
 ) -> AnalysisDataset:
     """Apply every derivation to ``cohort`` and return the analysis dataset.
 
@@ -468,6 +560,25 @@ def derive(
         :func:`cartcohort.derive_response`).
     relapse_blasts_pct
         The marrow-blast percent of the ``"threshold"`` rule (only with that rule).
+    severe_crs_grade, severe_icans_grade
+        Lowest grade of ``severe_crs`` and of the ICANS part of ``severe_neurotoxicity``
+        (default 3, seeds 000, 003, 004).
+    burden_blasts_cut_pct, burden_emd_makes_high, burden_missing_emd
+        Tumour burden groups (:func:`cartcohort.derive.burden.derive_burden`'s
+        ``low_max_blasts_pct``, ``emd_makes_high`` and ``missing_extramedullary``).
+    mrd_negative_below_pct
+        MRD below this (%) is negative (default 0.01 %), for response and burden.
+    response_by_day
+        Best response is assessed by this day (default 28; :func:`derive_response`).
+    crs_any_reported_scale
+        Use a reported ``crs_grade`` whatever scale it declares (for a paper that names
+        none); ``crs_system`` then grades only the missing ones.
+
+    A reported ``crs_grade`` is used only where ``crs_grading_system`` declares
+    ``crs_system`` (or declares nothing: a warning says it is taken to be on
+    ``crs_system``); a grade declared on another scale is graded again from the daily
+    observations, or, without them, left missing with the reason in
+    :attr:`AnalysisDataset.unavailable`.
 
     Returns
     -------
@@ -493,23 +604,56 @@ def derive(
     >>> int(ds.patients["severe_crs"].sum()) > 0
     True
     """
+    settings: dict[str, object] = {
+        "crs_system": crs_system,
+        "efs_nonresponse": efs_nonresponse,
+        "icans_system": icans_system,
+        "relapse_rule": relapse_rule,
+        "relapse_blasts_pct": relapse_blasts_pct,
+        "severe_crs_grade": severe_crs_grade,
+        "severe_icans_grade": severe_icans_grade,
+        "burden_blasts_cut_pct": burden_blasts_cut_pct,
+        "burden_emd_makes_high": burden_emd_makes_high,
+        "burden_missing_emd": burden_missing_emd,
+        "mrd_negative_below_pct": mrd_negative_below_pct,
+        "response_by_day": response_by_day,
+        "crs_any_reported_scale": crs_any_reported_scale,
+    }
     resolve_relapse_rule(relapse_rule, relapse_blasts_pct)  # a wrong setting fails at once
     log = _Log()
     patients = cohort.patients.copy()
     _product(cohort, patients, log)
+    if not crs_any_reported_scale:
+        _reported_crs_scale(cohort, patients, crs_system, log)
     crs, icans = _toxicity(cohort, patients, crs_system, log, icans_system)
-    _flags(patients, log)
+    _ungradable(patients, crs, "crs_grade", crs_system, log)
+    _flags(patients, log, severe_crs_grade, severe_icans_grade)
+    if "crs_grade" in log.unavailable:
+        for column in ("any_crs", "severe_crs", "crs_icans_concurrent", "crs_icans_max_grade"):
+            log.unavailable[column] = (
+                f"{column} comes from crs_grade: " + log.unavailable["crs_grade"]
+            )
     _labs(cohort, patients, log)
     _icaht(cohort, patients, log)
     _bcell_aplasia(cohort, patients, log)
     _risk_scores(cohort, patients, log)
     nca = _kinetics(cohort, patients, log)
-    patients = log.call(lambda: derive_burden(patients))
+    patients = log.call(
+        lambda: derive_burden(
+            patients,
+            low_max_blasts_pct=burden_blasts_cut_pct,
+            mrd_negative_below_pct=mrd_negative_below_pct,
+            missing_extramedullary=burden_missing_emd,
+            emd_makes_high=burden_emd_makes_high,
+        )
+    )
     marrow = cohort.tables.get("marrow")
     patients = log.call(
         lambda: derive_response(
             patients,
             marrow,
+            by_day=response_by_day,
+            mrd_negative_below_pct=mrd_negative_below_pct,
             relapse_rule=relapse_rule,
             relapse_blasts_pct=relapse_blasts_pct,
         )
@@ -548,6 +692,8 @@ def derive(
         cohort_name=cohort.name,
         synthetic=cohort.synthetic,
         warnings=tuple(log.messages),
+        settings=settings,
+        unavailable=dict(log.unavailable),
     )
 
 

@@ -3,13 +3,17 @@
 :func:`build_context` applies the plan's population filters to the analysis dataset
 (recording each exclusion for the CONSORT-style flow), adds one column per plan
 group (an ordered Categorical named after the group, carrying display labels), and
-restricts the endpoint and detailed tables to the population.
+restricts the endpoint and detailed tables to the population. The plan's
+``definitions`` choose which derived endpoint its EFS is (with non-response, or
+progression/relapse or death only: the derived PFS), and :func:`restrict` narrows the
+context to an analysis's own ``population``.
 """
 
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -54,6 +58,13 @@ class Context:
             return self.group_titles[name]
         if name in _PATIENT_COLUMNS:
             return PATIENTS.column(name).title
+        if name in ("severe_crs", "severe_neurotoxicity"):
+            d = self.plan.definitions
+            return (
+                f"Severe CRS (grade ≥ {d.severe_crs_min_grade})"
+                if name == "severe_crs"
+                else f"Severe neurotoxicity (seizure or ICANS grade ≥ {d.severe_icans_min_grade})"
+            )
         if name in DERIVED_TITLES:
             return DERIVED_TITLES[name]
         base = name.removeprefix("log10_")
@@ -133,9 +144,37 @@ def _cut_labels(breaks: list[float]) -> list[str]:
     return labels
 
 
+def _efs_as(patients: pd.DataFrame, endpoints: pd.DataFrame, param: str) -> pd.DataFrame:
+    """Make the plan's EFS the derived ``param`` (PFS: progression/relapse or death)."""
+    if param == "EFS":
+        return endpoints
+    key = param.lower()
+    for suffix in ("days", "event"):
+        if f"{key}_{suffix}" in patients:
+            patients[f"efs_{suffix}"] = patients[f"{key}_{suffix}"]
+    efs = endpoints[endpoints["param"] == param].assign(param="EFS")
+    return pd.concat([endpoints[endpoints["param"] != "EFS"], efs], ignore_index=True)
+
+
+def restrict(ctx: Context, filters: Sequence[Filter]) -> tuple[Context, str]:
+    """The context of an analysis with its own ``population``, and a sentence saying who
+    it keeps ("Patients of this analysis: best_response in ['CR', 'CRi'] (86 of 93)")."""
+    patients = ctx.patients
+    texts = []
+    for f in filters:
+        mask, text = _filter_mask(patients, f)
+        texts.append(text)
+        patients = patients[mask].reset_index(drop=True)
+    ids = set(patients["patient_id"])
+    endpoints = ctx.endpoints[ctx.endpoints["patient_id"].isin(ids)].reset_index(drop=True)
+    note = f"Patients of this analysis: {'; '.join(texts)} ({len(patients)} of {len(ctx.patients)})"
+    return replace(ctx, patients=patients, endpoints=endpoints), note
+
+
 def build_context(plan: Plan, cohort: Cohort, dataset: AnalysisDataset) -> Context:
     """Apply the population filters and add the group columns."""
     patients = dataset.patients.copy()
+    all_endpoints = _efs_as(patients, dataset.endpoints, plan.definitions.efs_endpoint)
     flow = [FlowStep(label="Patients in the cohort", n=len(patients))]
     excluded: list[tuple[str, int]] = []
     for f in plan.population:
@@ -151,7 +190,7 @@ def build_context(plan: Plan, cohort: Cohort, dataset: AnalysisDataset) -> Conte
         patients[key] = _group_column(patients, key, g)
         titles[key] = g.title or key.replace("_", " ")
     ids = set(patients["patient_id"])
-    endpoints = dataset.endpoints[dataset.endpoints["patient_id"].isin(ids)].reset_index(drop=True)
+    endpoints = all_endpoints[all_endpoints["patient_id"].isin(ids)].reset_index(drop=True)
     return Context(
         plan=plan,
         cohort=cohort,
@@ -163,4 +202,4 @@ def build_context(plan: Plan, cohort: Cohort, dataset: AnalysisDataset) -> Conte
     )
 
 
-__all__ = ["Context", "build_context"]
+__all__ = ["Context", "build_context", "restrict"]

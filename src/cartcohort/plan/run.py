@@ -7,23 +7,30 @@ error message. A bug in cartcohort itself (any other exception) also gives ``fai
 with the exception named and a request to report it, so that the other analyses and the
 report are still written. When the worker process running an analysis dies
 (:data:`~cartcohort._pool.WORKER_LOST`), :func:`iter_plans` runs it again here, once.
+
+Each plan's ``definitions`` (grading scales, burden rule, severe thresholds ...) select
+the derivation settings: :func:`plan_datasets` derives the cohort once per distinct set of
+settings, so plans that share them share one dataset and a plan with its own scale gets
+its own. Settings a plan does not set keep the caller's (e.g. the CLI's).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from cartcohort._pool import NOT_SENT, WORKER_LOST, WorkerPool
 from cartcohort.ard import AnalysisOutput, PlanResult
+from cartcohort.derive import dataset as dataset_module
 from cartcohort.derive.dataset import AnalysisDataset, derive
 from cartcohort.errors import CartcohortError
 from cartcohort.model.cohort import Cohort
 from cartcohort.plan.analyses import RUNNERS
-from cartcohort.plan.analyses._common import Skip
-from cartcohort.plan.context import Context, build_context
+from cartcohort.plan.analyses._common import Skip, explain_spec
+from cartcohort.plan.context import Context, build_context, restrict
 from cartcohort.plan.schema import Plan, load_plan
 
 Progress = Callable[[str, int, int], None]
@@ -32,10 +39,72 @@ Progress = Callable[[str, int, int], None]
 _INTERNAL = "Not computed: internal error"
 
 
+def _derive_defaults() -> dict[str, object]:
+    """derive()'s keyword arguments with their defaults."""
+    params = inspect.signature(dataset_module.derive).parameters.values()
+    return {p.name: p.default for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY}
+
+
+def _settings_key(settings: Mapping[str, object]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((k, repr(v)) for k, v in settings.items()))
+
+
+def plan_datasets(
+    plans: Sequence[Plan], cohort: Cohort, dataset: AnalysisDataset | None = None
+) -> list[AnalysisDataset]:
+    """The analysis dataset of each plan: ``cohort`` derived once per distinct set of
+    derivation settings (the ``dataset``'s settings, or derive()'s defaults, overridden
+    by what each plan's ``definitions`` set). ``dataset`` is reused where it fits."""
+    base = dict(dataset.settings) if dataset is not None else _derive_defaults()
+    cache: dict[tuple[tuple[str, str], ...], AnalysisDataset] = {}
+    if dataset is not None:
+        cache[_settings_key(base)] = dataset
+    out = []
+    for spec in plans:
+        wanted = {**base, **spec.definitions.derive_options()}
+        key = _settings_key(wanted)
+        if key not in cache:
+            if dataset is not None and not dataset.settings:
+                # a dataset built by hand, without derive(): it is the data to analyse
+                cache[key] = dataset
+            else:
+                cache[key] = derive(cohort, **wanted)  # type: ignore[arg-type]
+        out.append(cache[key])
+    return out
+
+
 def run_analysis(spec: Any, ctx: Context) -> AnalysisOutput:
     """Run one analysis of a plan and return its output (never raises, but for
     ``KeyboardInterrupt`` and the like: any exception makes a ``failed`` output)."""
+    output = _run_analysis(spec, ctx)
+    if spec.published is not None:
+        output = dataclasses.replace(output, published=spec.published.text())
+    return output
+
+
+def _skip_reason(spec: Any, ctx: Context, exc: Skip, note: str) -> str:
+    """The skip message, with what the derivations say about the columns it uses."""
+    text = str(exc)
+    why = explain_spec(spec, ctx, text)
+    if why and why not in text:
+        text += f" ({why})"
+    return f"Skipped: {text}." + (f" ({note})" if note else "")
+
+
+def _run_analysis(spec: Any, ctx: Context) -> AnalysisOutput:
     runner = RUNNERS[spec.type]
+    note = ""
+    if spec.population:
+        try:
+            ctx, note = restrict(ctx, spec.population)
+        except CartcohortError as exc:
+            return AnalysisOutput(
+                id=spec.id,
+                kind=spec.type,
+                title=spec.title,
+                status="failed",
+                reason=f"Not computed: {exc}",
+            )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -46,7 +115,7 @@ def run_analysis(spec: Any, ctx: Context) -> AnalysisOutput:
                 kind=spec.type,
                 title=spec.title,
                 status="skipped",
-                reason=f"Skipped: {exc}.",
+                reason=_skip_reason(spec, ctx, exc, note),
             )
         except CartcohortError as exc:
             return AnalysisOutput(
@@ -65,6 +134,8 @@ def run_analysis(spec: Any, ctx: Context) -> AnalysisOutput:
                 reason=f"{_INTERNAL} ({type(exc).__name__}: {exc}). This is "
                 "a bug in cartcohort, not a problem with the data; please report it.",
             )
+    if note:
+        output = dataclasses.replace(output, summary=f"{note}. {output.summary}".strip())
     extra = tuple(str(w.message) for w in caught if str(w.message) not in output.warnings)
     if not extra:
         return output
@@ -87,7 +158,8 @@ def run_plan(
     cohort
         A validated cohort.
     dataset
-        The derived analysis dataset, when already computed (several plans share one).
+        The derived analysis dataset, when already computed (several plans share one);
+        derived again with the plan's ``definitions`` when they need other settings.
     progress
         Called as ``progress(analysis_id, index, total)`` before each analysis.
 
@@ -97,7 +169,7 @@ def run_plan(
         One output per analysis, in plan order, plus the population flow.
     """
     spec = plan if isinstance(plan, Plan) else load_plan(plan)
-    data = dataset if dataset is not None else derive(cohort)
+    data = plan_datasets([spec], cohort, dataset)[0]
     ctx = build_context(spec, cohort, data)
     outputs = []
     for i, analysis in enumerate(spec.analyses):
@@ -126,6 +198,7 @@ def _plan_result(
         outputs=tuple(outputs),
         options=data.options,
         warnings=data.warnings,
+        definitions=tuple(spec.definitions.rows(data.settings)),
     )
 
 
@@ -145,9 +218,13 @@ def preview_plan(
 def run_plans(
     plans: Sequence[Plan | str], cohort: Cohort, *, progress: Progress | None = None
 ) -> list[PlanResult]:
-    """Run several plans on one cohort, deriving the analysis dataset once."""
-    data = derive(cohort)
-    return [run_plan(p, cohort, dataset=data, progress=progress) for p in plans]
+    """Run several plans on one cohort, deriving once per distinct set of definitions."""
+    specs = [p if isinstance(p, Plan) else load_plan(p) for p in plans]
+    datasets = plan_datasets(specs, cohort)
+    return [
+        run_plan(p, cohort, dataset=d, progress=progress)
+        for p, d in zip(specs, datasets, strict=True)
+    ]
 
 
 #: Plans being run by :func:`iter_plans`, read by the forked worker processes.
@@ -199,7 +276,8 @@ def iter_plans(
     cohort
         A validated cohort.
     dataset
-        The derived analysis dataset (derived here once when not given).
+        The derived analysis dataset; a plan whose ``definitions`` need other
+        derivation settings gets its own (:func:`plan_datasets`).
     pool
         Worker processes, not yet started (its workers must fork after the plans'
         populations are built, to see them); ``None``, or a pool that has already
@@ -209,8 +287,10 @@ def iter_plans(
         finishes (``index`` and ``total`` within its plan).
     """
     specs = [p if isinstance(p, Plan) else load_plan(p) for p in plans]
-    data = dataset if dataset is not None else derive(cohort)
-    contexts = [build_context(spec, cohort, data) for spec in specs]
+    datasets = plan_datasets(specs, cohort, dataset)
+    contexts = [
+        build_context(spec, cohort, data) for spec, data in zip(specs, datasets, strict=True)
+    ]
     pending: list[list[Any]] = [[None] * len(spec.analyses) for spec in specs]
     if pool is not None and pool.parallel and not pool.started:
         # the workers fork at the first submit below and read the plans from _RUNNING
@@ -220,7 +300,7 @@ def iter_plans(
             for p, spec in enumerate(specs)
         ]
     try:
-        for spec, ctx, tasks in zip(specs, contexts, pending, strict=True):
+        for spec, data, ctx, tasks in zip(specs, datasets, contexts, pending, strict=True):
             outputs: list[AnalysisOutput] = []
             for i, (analysis, task) in enumerate(zip(spec.analyses, tasks, strict=True)):
                 got = task.get() if task is not None else NOT_SENT
@@ -236,4 +316,12 @@ def iter_plans(
         _RUNNING.clear()
 
 
-__all__ = ["WorkerPool", "iter_plans", "preview_plan", "run_analysis", "run_plan", "run_plans"]
+__all__ = [
+    "WorkerPool",
+    "iter_plans",
+    "plan_datasets",
+    "preview_plan",
+    "run_analysis",
+    "run_plan",
+    "run_plans",
+]

@@ -35,8 +35,18 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from cartcohort.derive.response import RELAPSE_RULES
+from cartcohort.derive.toxicity.crs import CRS_SCALES
+from cartcohort.derive.toxicity.icans import ICANS_SCALES
 from cartcohort.errors import PlanError
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -87,6 +97,207 @@ class Group(_Spec):
     title: str | None = None
 
 
+# ----------------------------------------------------------------------------------------
+# Definitions: how the plan's paper defines burden, grades, events and follow-up
+# ----------------------------------------------------------------------------------------
+
+
+class BurdenDefinition(_Spec):
+    """Tumour burden groups (``burden_group``): low (MRD-positive, blasts below the cut)
+    vs high (blasts at or above it, and, when ``emd_makes_high``, extramedullary disease)."""
+
+    blasts_cut_pct: float = Field(default=5.0, gt=0, le=100)
+    #: Extramedullary disease makes a patient high burden whatever the blasts (seed 002).
+    emd_makes_high: bool = True
+    #: With ``emd_makes_high``: a missing extramedullary status of a patient below the cut
+    #: is read as present (``high``), absent (``low``), or leaves the patient ungrouped.
+    missing_emd: Literal["high", "low", "exclude"] = "exclude"
+
+
+EfsEvent = Literal["nonresponse", "progression", "relapse", "death"]
+_DEFAULT_EFS: tuple[EfsEvent, ...] = ("nonresponse", "relapse", "death")
+#: The EFS event sets the endpoint derivation offers.
+EFS_EVENT_SETS: dict[tuple[str, ...], str] = {
+    ("death", "nonresponse", "relapse"): "EFS",
+    ("death", "progression", "relapse"): "PFS",
+}
+
+
+class Definitions(_Spec):
+    """Definitions every analysis of the plan uses (docs/analysis-plans.md).
+
+    Every field has a default (the package's defaults); a plan sets those its paper
+    defines. The derivation settings (:meth:`derive_options`) select the analysis
+    dataset: plans with different settings get their own.
+    """
+
+    burden: BurdenDefinition = Field(default_factory=BurdenDefinition)
+    #: CRS grading scale: reported grades on another scale are graded again or refused;
+    #: ``as_reported``: reported grades on whatever scale they declare (a paper naming none).
+    crs_scale: str = "astct"
+    #: Neurotoxicity (ICANS) scale for grades derived from daily observations.
+    icans_scale: str = "astct"
+    severe_crs_min_grade: int = Field(default=3, ge=1, le=5)
+    severe_icans_min_grade: int = Field(default=3, ge=1, le=5)
+    #: Best response by this day after infusion (the marrow assessment).
+    response_by_day: int = Field(default=28, ge=1, le=365)
+    #: MRD below this percent is negative.
+    mrd_negative_below_pct: float = Field(default=0.01, gt=0, lt=5)
+    #: Events of event-free survival.
+    efs_events: list[EfsEvent] = Field(default_factory=lambda: list(_DEFAULT_EFS))
+    #: When non-response is an EFS event: at day 0 or at the response assessment.
+    efs_nonresponse_day: Literal["day0", "assessment"] = "day0"
+    relapse_rule: str = "bbmt2010"
+    relapse_blasts_pct: float | None = Field(default=None, gt=0, le=100)
+    #: Median follow-up: reverse Kaplan-Meier, or median (range) of observed follow-up.
+    followup: Literal["reverse_km", "observed_median_range"] = "reverse_km"
+
+    @field_validator("crs_scale")
+    @classmethod
+    def _crs(cls, v: str) -> str:
+        if v not in CRS_SCALES and v != "as_reported":
+            msg = f"unknown CRS scale {v!r}; allowed: {', '.join(CRS_SCALES)}, as_reported"
+            raise ValueError(msg)
+        return v
+
+    @field_validator("icans_scale")
+    @classmethod
+    def _icans(cls, v: str) -> str:
+        if v not in ICANS_SCALES:
+            msg = (
+                f"unknown ICANS scale {v!r}; allowed: {', '.join(ICANS_SCALES)} (the scales "
+                "cartcohort can grade from daily observations)"
+            )
+            raise ValueError(msg)
+        return v
+
+    @field_validator("relapse_rule")
+    @classmethod
+    def _relapse(cls, v: str) -> str:
+        if v not in RELAPSE_RULES:
+            msg = f"unknown relapse rule {v!r}; allowed: {', '.join(RELAPSE_RULES)}"
+            raise ValueError(msg)
+        return v
+
+    @field_validator("efs_events")
+    @classmethod
+    def _efs(cls, v: list[str]) -> list[str]:
+        if tuple(sorted(set(v))) not in EFS_EVENT_SETS:
+            allowed = " or ".join(f"[{', '.join(k)}]" for k in EFS_EVENT_SETS)
+            msg = f"efs_events {v} is not an event set cartcohort derives; allowed: {allowed}"
+            raise ValueError(msg)
+        return v
+
+    @model_validator(mode="after")
+    def _threshold(self) -> Definitions:
+        if (self.relapse_rule == "threshold") != (self.relapse_blasts_pct is not None):
+            msg = "relapse_blasts_pct goes with relapse_rule: threshold, and only with it"
+            raise ValueError(msg)
+        return self
+
+    @property
+    def efs_endpoint(self) -> str:
+        """The derived endpoint the plan's EFS is: ``EFS`` (with non-response) or ``PFS``."""
+        return EFS_EVENT_SETS[tuple(sorted(set(self.efs_events)))]
+
+    def derive_options(self) -> dict[str, object]:
+        """Keyword arguments of :func:`cartcohort.derive` set by this plan (explicitly set
+        fields only: the others keep the caller's settings, e.g. the CLI's)."""
+        given = self.model_fields_set
+        out: dict[str, object] = {}
+        if "crs_scale" in given:
+            if self.crs_scale == "as_reported":
+                out["crs_any_reported_scale"] = True
+            else:
+                out["crs_system"] = self.crs_scale
+                out["crs_any_reported_scale"] = False
+        for key, option in (
+            ("icans_scale", "icans_system"),
+            ("severe_crs_min_grade", "severe_crs_grade"),
+            ("severe_icans_min_grade", "severe_icans_grade"),
+            ("response_by_day", "response_by_day"),
+            ("mrd_negative_below_pct", "mrd_negative_below_pct"),
+            ("efs_nonresponse_day", "efs_nonresponse"),
+            ("relapse_rule", "relapse_rule"),
+            ("relapse_blasts_pct", "relapse_blasts_pct"),
+        ):
+            if key in given:
+                out[option] = getattr(self, key)
+        if "relapse_rule" in given and "relapse_blasts_pct" not in given:
+            out["relapse_blasts_pct"] = None
+        if "burden" in given:
+            b, bgiven = self.burden, self.burden.model_fields_set
+            missing = {"high": "present", "low": "absent", "exclude": "unknown"}
+            for key, option, value in (
+                ("blasts_cut_pct", "burden_blasts_cut_pct", b.blasts_cut_pct),
+                ("emd_makes_high", "burden_emd_makes_high", b.emd_makes_high),
+                ("missing_emd", "burden_missing_emd", missing[b.missing_emd]),
+            ):
+                if key in bgiven:
+                    out[option] = value
+        return out
+
+    def rows(self, settings: dict[str, object]) -> list[tuple[str, str]]:
+        """The definitions in use, as (item, definition) rows for the report, from the
+        derivation ``settings`` (:attr:`AnalysisDataset.settings`) and this block."""
+
+        def get(key: str, default: object) -> object:
+            return settings.get(key, default)
+
+        cut = float(str(get("burden_blasts_cut_pct", 5.0)))
+        if get("burden_emd_makes_high", True):
+            read = {"present": "high", "absent": "low", "unknown": "no group"}
+            emd = (
+                f"high = blasts >= {cut:g} % or extramedullary disease; low = MRD-positive, "
+                f"blasts < {cut:g} % without it (missing extramedullary status: "
+                f"{read[str(get('burden_missing_emd', 'unknown'))]})"
+            )
+        else:
+            emd = f"marrow blasts alone: low = MRD-positive, < {cut:g} %; high = >= {cut:g} %"
+        rule = str(get("relapse_rule", "bbmt2010"))
+        if rule == "threshold":
+            rule += f" (marrow blasts >= {float(str(get('relapse_blasts_pct', 0))):g} %)"
+        efs = ", ".join(e.replace("nonresponse", "non-response") for e in self.efs_events)
+        if "nonresponse" in self.efs_events:
+            at = "day 0" if get("efs_nonresponse", "day0") == "day0" else "the assessment"
+            efs += f" (non-response counted at {at})"
+        return [
+            ("Tumour burden", emd),
+            (
+                "CRS grading",
+                f"as reported (any declared scale); missing grades derived by "
+                f"{get('crs_system', 'astct')}"
+                if get("crs_any_reported_scale", False)
+                else str(get("crs_system", "astct")),
+            ),
+            ("Neurotoxicity (ICANS) grading", str(get("icans_system", "astct"))),
+            ("Severe CRS", f"grade >= {get('severe_crs_grade', 3)}"),
+            ("Severe neurotoxicity", f"seizure or grade >= {get('severe_icans_grade', 3)}"),
+            ("Best response", f"by day {get('response_by_day', 28)}"),
+            ("MRD-negative", f"MRD < {float(str(get('mrd_negative_below_pct', 0.01))):g} %"),
+            ("EFS events", efs),
+            ("Relapse rule", rule),
+            (
+                "Median follow-up",
+                "reverse Kaplan-Meier"
+                if self.followup == "reverse_km"
+                else "median (range) of observed follow-up (time to death or last follow-up)",
+            ),
+        ]
+
+
+class Published(_Spec):
+    """The seed paper's value of an analysis, shown beside the cohort's own."""
+
+    value: str | float
+    source: str = ""
+
+    def text(self) -> str:
+        """``value (source)``."""
+        value = f"{self.value:g}" if isinstance(self.value, float) else str(self.value)
+        return f"{value} ({self.source})" if self.source else value
+
+
 Test2 = Literal["fisher", "chi_square", "trend"]
 
 
@@ -94,6 +305,10 @@ class _Analysis(_Spec):
     id: str
     title: str
     description: str | None = None
+    #: Patients of this analysis only (on top of the plan's population), e.g. CR patients.
+    population: list[Filter] = Field(default_factory=list)
+    #: The seed paper's value, shown as "published (seed paper): ..." beside the result.
+    published: Published | None = None
 
     @field_validator("id")
     @classmethod
@@ -461,6 +676,7 @@ class Plan(_Spec):
     description: str = ""
     reference: str = ""
     population: list[Filter] = Field(default_factory=list)
+    definitions: Definitions = Field(default_factory=Definitions)
     groups: dict[str, Group] = Field(default_factory=dict)
     analyses: list[Analysis] = Field(min_length=1)
 
@@ -591,9 +807,12 @@ __all__ = [
     "Analysis",
     "Describe",
     "DescribeItem",
+    "BurdenDefinition",
+    "Definitions",
     "Filter",
     "Group",
     "Plan",
+    "Published",
     "builtin_plans",
     "load_plan",
     "parse_plan",

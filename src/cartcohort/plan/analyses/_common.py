@@ -1,4 +1,10 @@
-"""Helpers shared by the analysis kinds: requirements, ARD rows, group data."""
+"""Helpers shared by the analysis kinds: requirements, ARD rows, group data.
+
+A requirement that fails raises :class:`Skip`. When the missing data are a derivation
+that could not classify patients (a burden group, a grade on another scale), the reason
+names the derivation, how many patients and the missing input, and how to fix it
+(:func:`explain_missing`), rather than "this cohort does not have ...".
+"""
 
 from __future__ import annotations
 
@@ -16,6 +22,57 @@ class Skip(Exception):
     """Raised by an analysis when the cohort lacks the data it needs (the reason is shown)."""
 
 
+#: How each ``burden_reason`` of an ungrouped patient is told, by its beginning:
+#: (who, what is missing and how to fix it).
+_BURDEN_WHY: tuple[tuple[str, str, str], ...] = (
+    (
+        "not derivable: extramedullary_disease missing",
+        "with < {cut} % blasts",
+        "extramedullary_disease is missing; add it, or set definitions.burden.missing_emd "
+        "(or definitions.burden.emd_makes_high: false to group by marrow blasts alone)",
+    ),
+    ("not derivable: bm_blasts_pct missing", "", "bm_blasts_pct is missing; add it"),
+    (
+        "not derivable: bm_blasts_pct 0 and mrd_pct missing",
+        "with 0 % blasts",
+        "mrd_pct is missing (MRD-positive or MRD-negative?); add it",
+    ),
+    (
+        "no group: no detectable disease",
+        "with 0 % blasts and MRD-negative",
+        "they have no detectable disease, so belong to neither group",
+    ),
+)
+
+
+def _patients(n: int) -> str:
+    return f"{n} patient{'s' if n != 1 else ''}"
+
+
+def explain_missing(ctx: Context, name: str) -> str:
+    """Why patients of the population have no value of ``name`` (a group or column),
+    when a derivation says so; "" when no derivation explains it."""
+    source = source_column(ctx, name)
+    if source in ctx.dataset.unavailable:
+        return str(ctx.dataset.unavailable[source])
+    column = name if name in ctx.patients.columns else source
+    if column not in ctx.patients.columns:
+        return ""
+    missing = ctx.patients[column].isna()
+    if source != "burden_group" or "burden_reason" not in ctx.patients or not missing.any():
+        return ""
+    cut = float(str(ctx.dataset.settings.get("burden_blasts_cut_pct", 5.0)))
+    reasons = ctx.patients.loc[missing, "burden_reason"].astype("string").fillna("")
+    parts = []
+    for start, who, why in _BURDEN_WHY:
+        n = int(reasons.str.startswith(start).sum())
+        if n:
+            whom = f" {who.format(cut=f'{cut:g}')}" if who else ""
+            verb = "could not be grouped" if start.startswith("not") else "have no group"
+            parts.append(f"{_patients(n)}{whom} {verb} by the tumour-burden rule: {why}")
+    return "; ".join(parts)
+
+
 def source_column(ctx: Context, name: str) -> str:
     """The cohort column a plan name refers to (a group's source column, or itself)."""
     group = ctx.plan.groups.get(name)
@@ -24,15 +81,57 @@ def source_column(ctx: Context, name: str) -> str:
     return name
 
 
+def explain_spec(spec: object, ctx: Context, said: str = "") -> str:
+    """Derivations behind the columns an analysis names (its outcome, value, category,
+    covariates ...) that left values missing, and the patients the endpoint derivation
+    could not follow, with why; "" when none did or ``said`` already tells it."""
+    names: list[str] = []
+    for value in vars(spec).values() if hasattr(spec, "__dict__") else ():
+        items = value if isinstance(value, list) else [value]
+        names += [v for v in items if isinstance(v, str)]
+    notes = []
+    for name in dict.fromkeys(names):
+        source = source_column(ctx, name) if name in ctx.plan.groups else name
+        reason = ctx.dataset.unavailable.get(source)
+        if reason and reason not in notes:
+            notes.append(f"{source}: {reason}")
+    endpoint = getattr(spec, "endpoint", None)
+    if isinstance(endpoint, str) and f"the endpoint {endpoint}" not in said:
+        notes += _endpoint_exclusions(ctx, endpoint)
+    return "; ".join(notes)
+
+
+def _endpoint_exclusions(ctx: Context, endpoint: str) -> list[str]:
+    """ "N patients have no EFS: <reason>" for the population's endpoint exclusions."""
+    param = ctx.plan.definitions.efs_endpoint if endpoint == "EFS" else endpoint
+    excl = ctx.dataset.endpoint_exclusions
+    if excl.empty or "param" not in excl:
+        return []
+    rows = excl[(excl["param"] == param) & excl["patient_id"].isin(set(ctx.patients["patient_id"]))]
+    counts = rows["reason"].astype(str).value_counts()
+    return [
+        f"{_patients(int(n))} {'has' if n == 1 else 'have'} no {endpoint}: {why}"
+        for why, n in counts.items()
+    ]
+
+
 def require_columns(ctx: Context, *names: str | None) -> None:
     """Skip unless every named column (or group) has at least one value in the population."""
     missing = []
+    explained = []
     for name in names:
         if name is None:
             continue
         if not ctx.has_column(name):
             source = source_column(ctx, name)
-            missing.append(source if source == name else f"{source} (for group {name!r})")
+            label = source if source == name else f"{source} (for group {name!r})"
+            why = explain_missing(ctx, name)
+            if why:
+                explained.append(f"needs {label}, which no patient has: {why}")
+            else:
+                missing.append(label)
+    if explained:
+        raise Skip("; ".join(explained))
     if missing:
         noun = "column" if len(missing) == 1 else "columns"
         msg = f"needs {noun} {', '.join(repr(m) for m in missing)}, which this cohort does not have"
@@ -75,15 +174,19 @@ def present_levels(series: pd.Series) -> list[object]:
     return sorted(series.dropna().unique().tolist(), key=str)
 
 
-def require_groups(frame: pd.DataFrame, by: str, minimum: int = 2) -> list[object]:
-    """Skip unless ``by`` has at least ``minimum`` groups with patients."""
+def require_groups(
+    frame: pd.DataFrame, by: str, minimum: int = 2, ctx: Context | None = None
+) -> list[object]:
+    """Skip unless ``by`` has at least ``minimum`` groups with patients; with ``ctx``,
+    the reason says which patients a derivation could not group and why."""
     levels = present_levels(frame[by])
     if len(levels) < minimum:
         msg = (
             f"needs at least {minimum} groups of {by!r}; this cohort has "
             f"{len(levels)} ({', '.join(map(str, levels)) or 'none'})"
         )
-        raise Skip(msg)
+        why = explain_missing(ctx, by) if ctx is not None else ""
+        raise Skip(f"{msg}: {why}" if why else msg)
     return levels
 
 
@@ -139,6 +242,8 @@ class Ard:
 __all__ = [
     "Ard",
     "Skip",
+    "explain_missing",
+    "explain_spec",
     "present_levels",
     "require_columns",
     "require_endpoint",

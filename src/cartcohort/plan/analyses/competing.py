@@ -40,7 +40,7 @@ def _data(spec: CumulativeIncidence, ctx: Context) -> pd.DataFrame:
     data = data.loc[:, keep]
     if spec.by is not None:
         data = data.dropna(subset=[spec.by]).reset_index(drop=True)
-        require_groups(data, spec.by)
+        require_groups(data, spec.by, ctx=ctx)
         data[spec.by] = (
             data[spec.by].cat.remove_unused_categories()
             if isinstance(data[spec.by].dtype, pd.CategoricalDtype)

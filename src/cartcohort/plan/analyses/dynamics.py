@@ -97,7 +97,7 @@ def run(spec: Dynamics, ctx: Context) -> AnalysisOutput:
     long, label = _long(spec, ctx)
     levels: list[object] = []
     if spec.by is not None:
-        levels = require_groups(long, spec.by)
+        levels = require_groups(long, spec.by, ctx=ctx)
     summary = dynamics_summary(
         long, value="value", day="day", by=spec.by, stat=spec.stat, min_n=MIN_N
     )

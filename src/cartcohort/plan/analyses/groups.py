@@ -54,7 +54,7 @@ def run_proportions(spec: CompareProportions, ctx: Context) -> AnalysisOutput:
     """Outcome proportions across groups with Fisher's exact, chi-square or the trend test."""
     require_columns(ctx, spec.outcome, spec.by)
     data, n_missing = _complete(ctx, spec.outcome, spec.by)
-    levels = require_groups(data, spec.by)
+    levels = require_groups(data, spec.by, ctx=ctx)
     outcome = data[spec.outcome]
     if pd.api.types.is_bool_dtype(outcome.dtype) or str(outcome.dtype) == "boolean":
         outcome = outcome.astype(bool).map({True: "yes", False: "no"})
@@ -153,7 +153,7 @@ def run_values(spec: CompareValues, ctx: Context) -> AnalysisOutput:
     require_columns(ctx, spec.value, spec.by)
     data, n_missing = _complete(ctx, spec.value, spec.by)
     data[spec.value] = pd.to_numeric(data[spec.value]).astype("float64")
-    levels = require_groups(data, spec.by)
+    levels = require_groups(data, spec.by, ctx=ctx)
     data[spec.by] = categorical(data[spec.by], levels, ordered=True)
     two = len(levels) == 2
     test: TTestResult | MannWhitneyResult | AnovaResult | KruskalWallisResult

@@ -26,7 +26,7 @@ def run(spec: RMST, ctx: Context) -> AnalysisOutput:
     keep = [c for c in ("patient_id", "time_days", "event", spec.by) if c]
     data = data.loc[:, list(dict.fromkeys(keep))]
     if spec.by is not None:
-        require_groups(data.dropna(subset=[spec.by]), spec.by)
+        require_groups(data.dropna(subset=[spec.by]), spec.by, ctx=ctx)
     res = rmst(data, time="time_days", event="event", by=spec.by, tau=spec.tau_days)
     ard = Ard(spec.id)
     ard.add_frame(

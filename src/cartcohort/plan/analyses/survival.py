@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from functools import partial
 
+import numpy as np
 import pandas as pd
 
+from cartcohort._results import MethodInfo
 from cartcohort.analyse.km import kaplan_meier, median_follow_up
 from cartcohort.analyse.logrank import logrank_test, logrank_trend_test
 from cartcohort.ard import AnalysisOutput, FigureOutput, TableOutput
@@ -49,7 +51,7 @@ def run(spec: Survival, ctx: Context) -> AnalysisOutput:
     methods = [km.method]
     warnings = list(km.warnings)
     if spec.by is not None:
-        require_groups(data.dropna(subset=[spec.by]), spec.by)
+        require_groups(data.dropna(subset=[spec.by]), spec.by, ctx=ctx)
         test = logrank_test(data, time="time_days", event="event", by=spec.by, strata=spec.strata)
         methods.append(test.method)
         warnings += test.warnings
@@ -69,11 +71,20 @@ def run(spec: Survival, ctx: Context) -> AnalysisOutput:
     for rec in landmark_rows.to_dict(orient="records"):
         for stat in ("estimate", "std_err", "lower", "upper"):
             ard.add(stat, rec[stat], group=rec["group"], variable=f"day_{int(rec['time'])}")
-    fu = median_follow_up(data, time="time_days", event="event")
-    methods.append(fu.method)
-    ard.add_many(
-        {"estimate": fu.estimate, "lower": fu.lower, "upper": fu.upper}, variable="median_follow_up"
-    )
+    if ctx.plan.definitions.followup == "observed_median_range":
+        fu_text = _observed_follow_up(ctx, data, ard, methods)
+    else:
+        fu = median_follow_up(data, time="time_days", event="event")
+        methods.append(fu.method)
+        ard.add_many(
+            {"estimate": fu.estimate, "lower": fu.lower, "upper": fu.upper},
+            variable="median_follow_up",
+        )
+        fu_text = (
+            f"Median follow-up {round_half_up(fu.estimate)} days (reverse Kaplan–Meier)."
+            if fu.estimate == fu.estimate  # not NaN
+            else ""
+        )
     figure = FigureOutput(
         name=f"{spec.id}_km",
         caption=f"{spec.title}: Kaplan–Meier estimates (numbers at risk below).",
@@ -93,7 +104,7 @@ def run(spec: Survival, ctx: Context) -> AnalysisOutput:
         kind=spec.type,
         title=spec.title,
         status="done",
-        summary=_summary(spec, km, landmark_rows, test, fu.estimate),
+        summary=" ".join(p for p in (_summary(spec, km, landmark_rows, test), fu_text) if p),
         ard=ard.frame(),
         tables=(table,),
         figures=(figure,) if spec.figure else (),
@@ -125,9 +136,43 @@ def _median_table(km: object, landmarks: pd.DataFrame) -> TableOutput:
     )
 
 
-def _summary(
-    spec: Survival, km: object, landmarks: pd.DataFrame, test: object, follow_up: float
+def _observed_follow_up(
+    ctx: Context, data: pd.DataFrame, ard: Ard, methods: list[MethodInfo]
 ) -> str:
+    """Median (range) of observed follow-up: days from infusion to death or last follow-up
+    (the OS times) of the analysis's patients, the same for every endpoint (seed 002:
+    "The median follow-up was 647 days (range 172–945 days)"); R: median(), range()."""
+    os_rows = ctx.endpoints[ctx.endpoints["param"] == "OS"]
+    times = os_rows[os_rows["patient_id"].isin(set(data["patient_id"]))]["time_days"]
+    values = pd.to_numeric(times, errors="coerce").dropna().to_numpy(dtype="float64")
+    methods.append(
+        MethodInfo(
+            estimator="median (range) of observed follow-up",
+            description=(
+                "Median and range of the days from infusion to death or last follow-up "
+                "(overall-survival times, dead and alive), of the patients of the analysis."
+            ),
+            options={"followup": "observed_median_range"},
+            reference="R median(), range()",
+        )
+    )
+    if values.size == 0:
+        ard.add_many(
+            {"estimate": np.nan, "min": np.nan, "max": np.nan, "n": 0}, variable="median_follow_up"
+        )
+        return "Median follow-up not available: no patient of this analysis has an OS time."
+    median, low, high = float(np.median(values)), float(values.min()), float(values.max())
+    ard.add_many(
+        {"estimate": median, "min": low, "max": high, "n": int(values.size)},
+        variable="median_follow_up",
+    )
+    return (
+        f"Median follow-up {round_half_up(median)} days (range {round_half_up(low)}–"
+        f"{round_half_up(high)}; observed follow-up of {values.size} patients)."
+    )
+
+
+def _summary(spec: Survival, km: object, landmarks: pd.DataFrame, test: object) -> str:
     parts = []
     if not landmarks.empty:
         day = int(landmarks["time"].iloc[-1])
@@ -139,6 +184,4 @@ def _summary(
         parts.append(f"{spec.endpoint} at day {day} (estimate ± SE): {rates}.")
     if test is not None:
         parts.append(f"Log-rank {format_p(test.p_value)}.")  # type: ignore[attr-defined]
-    if follow_up == follow_up:  # not NaN
-        parts.append(f"Median follow-up {round_half_up(follow_up)} days (reverse Kaplan–Meier).")
     return " ".join(parts)

@@ -254,7 +254,7 @@ def _table1_data(spec: Table1, ctx: Context) -> tuple[pd.DataFrame, list[str], l
     if spec.by is not None:
         n_out = int(data[spec.by].isna().sum())
         data = data[data[spec.by].notna()].copy()
-        levels = require_groups(data, spec.by)
+        levels = require_groups(data, spec.by, ctx=ctx)
         data[spec.by] = data[spec.by].astype(str)
         groups = [str(lv) for lv in levels] + [OVERALL]
     return data.reset_index(drop=True), present, groups, n_out
@@ -373,7 +373,7 @@ def run_distribution(spec: Distribution, ctx: Context) -> AnalysisOutput:
     keep = data.notna().all(axis=1)
     n_out = int((~keep).sum())
     data = data[keep].reset_index(drop=True)
-    levels = require_groups(data, spec.by)
+    levels = require_groups(data, spec.by, ctx=ctx)
     values = data[spec.category]
     order = [str(v) for v in present_levels(values)]
     data[spec.category] = values.astype("object").map(str)

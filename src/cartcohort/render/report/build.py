@@ -229,6 +229,9 @@ class PlanView:
     flow_text: list[str]
     analyses: list[AnalysisView]
     counts: dict[str, int]
+    #: The plan's definitions (item, definition) and the seed paper's values by analysis id.
+    definitions: list[tuple[str, str]] = field(default_factory=list)
+    published: dict[str, str] = field(default_factory=dict)
 
 
 # ------------------------------------------------------------------------------------------
@@ -880,6 +883,15 @@ def _analysis_view_or_problem(
         )
 
 
+def _paper_view(result: PlanResult) -> dict[str, Any]:
+    """The plan's definitions table and the published (seed paper) value of each analysis,
+    shown beside the cohort's own results, never in their place."""
+    return {
+        "definitions": list(result.definitions),
+        "published": {o.id: o.published for o in result.outputs if o.published},
+    }
+
+
 def _plan_view(writer: _Writer, result: PlanResult, number: int) -> PlanView:
     flow = None
     if result.flow:
@@ -908,6 +920,7 @@ def _plan_view(writer: _Writer, result: PlanResult, number: int) -> PlanView:
         flow_text=_flow_text(result),
         analyses=analyses,
         counts=counts,
+        **_paper_view(result),
     )
 
 
