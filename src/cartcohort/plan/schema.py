@@ -642,7 +642,7 @@ Analysis = Annotated[
     | AETable
     | InfusionComparison
     | RMST
-    | TimeDependentExposure,
+    | TimeDependentExposure
     | Describe,
     Field(discriminator="type"),
 ]
