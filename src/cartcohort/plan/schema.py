@@ -510,6 +510,8 @@ class TimeDependentExposure(_Analysis):
     ties: Literal["efron", "breslow"] = "efron"
     time_unit: Literal["months", "days"] = "months"
     figure: bool = True
+
+
 class RateItem(_Spec):
     """``{rate: column}``: how many patients have a yes/no column true, x/n with an exact CI.
 
@@ -805,10 +807,10 @@ __all__ = [
     "ANALYSIS_TYPES",
     "DESCRIBE_ITEMS",
     "Analysis",
-    "Describe",
-    "DescribeItem",
     "BurdenDefinition",
     "Definitions",
+    "Describe",
+    "DescribeItem",
     "Filter",
     "Group",
     "Plan",
