@@ -537,7 +537,7 @@ def derive(
     burden_missing_emd: MissingExtramedullary = "unknown",
     mrd_negative_below_pct: float = MRD_NEGATIVE_BELOW_PCT,
     response_by_day: int = 28,
-    crs_any_reported_scale: bool = False,
+    crs_any_reported_scale: bool = True,
 ) -> AnalysisDataset:
     """Apply every derivation to ``cohort`` and return the analysis dataset.
 
@@ -571,14 +571,15 @@ def derive(
     response_by_day
         Best response is assessed by this day (default 28; :func:`derive_response`).
     crs_any_reported_scale
-        Use a reported ``crs_grade`` whatever scale it declares (for a paper that names
-        none); ``crs_system`` then grades only the missing ones.
-
-    A reported ``crs_grade`` is used only where ``crs_grading_system`` declares
-    ``crs_system`` (or declares nothing: a warning says it is taken to be on
-    ``crs_system``); a grade declared on another scale is graded again from the daily
-    observations, or, without them, left missing with the reason in
-    :attr:`AnalysisDataset.unavailable`.
+        ``True`` (default): a reported ``crs_grade`` is used on whatever scale its
+        ``crs_grading_system`` declares (a centre's grades stay as recorded, labelled
+        with their scale), and ``crs_system`` grades only the patients without one.
+        ``False`` (a plan whose ``definitions.crs_scale`` names a scale): a reported
+        ``crs_grade`` is used only where ``crs_grading_system`` declares ``crs_system``
+        (or declares nothing: a warning says it is taken to be on ``crs_system``); a
+        grade declared on another scale is graded again from the daily observations,
+        or, without them, left missing with the reason in
+        :attr:`AnalysisDataset.unavailable`.
 
     Returns
     -------

@@ -169,9 +169,21 @@ def test_reported_grades_on_another_scale_are_refused_with_the_reason() -> None:
 
 def test_undeclared_grades_are_taken_on_the_plans_scale_with_a_warning() -> None:
     cohort = _cohort(patient_id=["a"], crs_grade=[2])
-    data = derive(cohort, crs_system="lee2014")
+    data = derive(cohort, crs_system="lee2014", crs_any_reported_scale=False)
     assert int(data.patients["crs_grade"].iloc[0]) == 2
     assert any("taken to be graded by lee2014" in w for w in data.warnings)
+
+
+def test_derive_keeps_reported_grades_on_their_declared_scale_by_default() -> None:
+    """A library call without a plan keeps a centre's grades as recorded (their scale is
+    declared); only a plan that names a scale asks for the strict reading."""
+    cohort = _cohort(patient_id=["a", "b"], crs_grade=[2, 4], crs_grading_system=["lee2014"] * 2)
+    kept = derive(cohort)
+    assert kept.patients["crs_grade"].astype(int).tolist() == [2, 4]
+    assert "crs_grade" not in kept.unavailable
+    strict = derive(cohort, crs_any_reported_scale=False)
+    assert strict.patients["crs_grade"].isna().all()
+    assert "not on astct" in strict.unavailable["crs_grade"]
 
 
 # ---- one derivation per distinct set of definitions ------------------------------------------
