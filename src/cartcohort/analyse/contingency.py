@@ -26,6 +26,7 @@ from scipy import optimize, special
 from cartcohort._results import MethodInfo, WarningCollector, frame_to_ard
 from cartcohort._types import Alternative
 from cartcohort.analyse._dist import chi2_sf
+from cartcohort.analyse._fisher import fisher_3xk
 from cartcohort.errors import AnalysisError, DegenerateDataError, DegenerateWarning
 
 FloatArray = npt.NDArray[np.float64]
@@ -1044,6 +1045,16 @@ def fisher_exact(
             "Fisher's exact test for a 2 x k table (exact enumeration over columns with "
             "concave-interval tails)."
         )
+    elif min(tab.counts.shape) == 3:
+        p3 = fisher_3xk(tab.counts, FISHER_REL_TOL)
+        if p3 is None:
+            raise _too_large(tab.counts.shape, int(tab.counts.sum()))
+        p = p3
+        estimate = lo_ = up_ = None
+        description = (
+            "Fisher's exact test for a 3 x k table (exact column enumeration with bounded "
+            "subtrees and a closed-form last stage)."
+        )
     else:
         p = _FisherNetwork(tab.counts).p_value()
         estimate = lo_ = up_ = None
@@ -1060,6 +1071,8 @@ def fisher_exact(
                 if is_2x2
                 else "2 x k columns (exact)"
                 if min(tab.counts.shape) == 2
+                else "3 x k columns (exact)"
+                if min(tab.counts.shape) == 3
                 else "network (exact)"
             ),
         },
