@@ -18,9 +18,12 @@ from scipy import special
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-#: Children (node x column vector) the 3 x k algorithm may examine in all before it
-#: gives up (R's FEXACT fails with workspace 2e8 long before).
-MAX_CHILDREN_3XK = 400_000_000
+#: Children (state x column vector) the 3 x k algorithm may list in all, counting a
+#: row answered by binary search as ``_ROW_COST`` children and a child bounded over m
+#: further columns as m + 1, before it gives up (about
+#: a minute; R's FEXACT fails with workspace 2e8 on such tables, e.g. 3 x 5 at n = 1,000).
+MAX_CHILDREN_3XK = 60_000_000
+_ROW_COST = 20
 #: (node, first-row count) rows the last stage may hold at once.
 _MAX_ROWS = 30_000_000
 #: Children examined per block.
@@ -87,6 +90,14 @@ class _Fisher3:
         self.k_global = float(lf[self.r].sum() - lf[self.n])
         self.k = len(self.c)
         self.remaining = np.concatenate([np.cumsum(self.c[::-1])[::-1], [0]]).astype(np.int64)
+        self.budget = MAX_CHILDREN_3XK
+
+    def spend(self, work: int) -> None:
+        """Charge ``work`` to the budget; raise :class:`_WorkLimitError` when it runs out."""
+        self.budget -= work
+        if self.budget < 0:
+            msg = "work limit"
+            raise _WorkLimitError(msg)
 
     def lc(self, a: IntArray, b: IntArray) -> FloatArray:
         """log C(a, b) for 0 <= b <= a."""
@@ -219,6 +230,7 @@ class _Fisher3:
             lo0 = np.maximum(0, c - sb[:, 1] - sb[:, 2])
             hi0 = np.minimum(sb[:, 0], c)
             width = hi0 - lo0 + 1
+            self.spend(int(width.sum()) * _ROW_COST)
             node = np.repeat(np.arange(len(sb)), width)
             x0 = (
                 lo0[node] + np.arange(int(width.sum())) - np.repeat(np.cumsum(width) - width, width)
@@ -311,7 +323,9 @@ class _Fisher3:
             return 0.0, np.zeros((0, 3), dtype=np.int64), empty, empty
         u, inv = np.unique(s, axis=0, return_inverse=True)
         inv = inv.ravel()
-        batch = np.cumsum(self._n_children(u, int(self.c[j]))) // _BLOCK
+        sizes = self._n_children(u, int(self.c[j]))
+        self.spend(int(sizes.sum()) * max(1, self.k - j - 2))
+        batch = np.cumsum(sizes) // _BLOCK
         which = batch[inv]
         total = 0.0
         parts: list[tuple[IntArray, FloatArray, FloatArray]] = []
@@ -548,6 +562,7 @@ class _Fisher3:
         total += float(np.exp(log_mass + _log_tails(self, s0, rest, cc, a, b)).sum())
         width = b - a + 1
         n_rows = int(width.sum())
+        self.spend(n_rows * _ROW_COST)
         if n_rows > _MAX_ROWS:
             msg = "too many rows"
             raise _WorkLimitError(msg)
@@ -656,14 +671,6 @@ def _compositions3(total: int, caps: IntArray) -> IntArray:
     return np.column_stack([rows, x1, total - rows - x1])
 
 
-def _count3(total: int, caps: IntArray) -> int:
-    """Number of rows :func:`_compositions3` returns."""
-    x0 = np.arange(min(total, int(caps[0])) + 1, dtype=np.int64)
-    lo1 = np.maximum(0, total - x0 - int(caps[2]))
-    hi1 = np.minimum(int(caps[1]), total - x0)
-    return int(np.maximum(hi1 - lo1 + 1, 0).sum())
-
-
 def _merge(
     s: IntArray, past: FloatArray, mult: FloatArray
 ) -> tuple[IntArray, FloatArray, FloatArray]:
@@ -710,16 +717,12 @@ def fisher_3xk(counts: IntArray, rel_tol: float) -> float | None:
     past = np.zeros(1)
     mult = np.ones(1)
     total = 0.0
-    examined = 0
     try:
         for j in range(k - 2):
             if j + 1 == k - 2:
                 whole, s, past, mult = fs.before_last(s, past, mult)
                 total += whole
             else:
-                examined += len(s) * _count3(int(fs.c[j]), s.max(axis=0))
-                if examined > MAX_CHILDREN_3XK:
-                    return None
                 whole, s, past, mult = fs.expand(s, past, mult, j)
                 total += whole
             if len(s) == 0:
