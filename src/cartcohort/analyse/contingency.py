@@ -7,8 +7,9 @@ and returns a frozen result. The numbers reproduce R's ``fisher.test``,
 returned and the difference is documented.
 
 Fisher's exact test for r x c tables is computed exactly, deterministically,
-with a network algorithm written here (see :func:`fisher_exact`); scipy's r x c
-default is a Monte-Carlo approximation and is not used.
+with algorithms written here (2 x k and 3 x k column enumeration, a network
+algorithm otherwise; see :func:`fisher_exact`); scipy's r x c ``fisher_exact`` is a
+Monte-Carlo or permutation approximation and is not used.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from scipy import optimize, special
 from cartcohort._results import MethodInfo, WarningCollector, frame_to_ard
 from cartcohort._types import Alternative
 from cartcohort.analyse._dist import chi2_sf
+from cartcohort.analyse._fisher import fisher_3xk
 from cartcohort.errors import AnalysisError, DegenerateDataError, DegenerateWarning
 
 FloatArray = npt.NDArray[np.float64]
@@ -995,6 +997,16 @@ def fisher_exact(
     ``_fisher_2xk``). It answers the 2 x k tables of registries (n = 10^3-10^4) in
     well under a second where R's FEXACT takes seconds to minutes.
 
+    *3 x k* (k >= 3, either orientation): exact enumeration over columns with
+    FEXACT's past-path bounding and hashing of nodes, and a closed-form last stage
+    (see :func:`cartcohort.analyse._fisher.fisher_3xk`): nodes are counted whole or
+    dropped only by bounds valid for every state (a loose bound expands more, never
+    changes the answer), and the last free column is answered by hypergeometric tails
+    around the concave intervals of more probable tables. Every table is summed
+    exactly or excluded by an exact comparison. It answers 3 x 3 tables of 1,000-10,000
+    and 3 x 4 tables of 1,000 (R: 45 s to minutes at n = 3,000, fails at 10,000);
+    larger tables are refused with advice after a bounded amount of work.
+
     *r x c* otherwise: an exact network algorithm (Mehta & Patel 1983) with exact
     bounds on the longest and shortest remaining paths; deterministic, unlike
     scipy's default Monte-Carlo for r x c. Empty rows/columns are dropped with a
@@ -1044,6 +1056,16 @@ def fisher_exact(
             "Fisher's exact test for a 2 x k table (exact enumeration over columns with "
             "concave-interval tails)."
         )
+    elif min(tab.counts.shape) == 3:
+        p3 = fisher_3xk(tab.counts, FISHER_REL_TOL)
+        if p3 is None:
+            raise _too_large(tab.counts.shape, int(tab.counts.sum()))
+        p = p3
+        estimate = lo_ = up_ = None
+        description = (
+            "Fisher's exact test for a 3 x k table (exact column enumeration with bounded "
+            "subtrees and a closed-form last stage)."
+        )
     else:
         p = _FisherNetwork(tab.counts).p_value()
         estimate = lo_ = up_ = None
@@ -1060,6 +1082,8 @@ def fisher_exact(
                 if is_2x2
                 else "2 x k columns (exact)"
                 if min(tab.counts.shape) == 2
+                else "3 x k columns (exact)"
+                if min(tab.counts.shape) == 3
                 else "network (exact)"
             ),
         },

@@ -46,6 +46,29 @@ add("3x4-n200", matrix(rmultinom(1, 200, rep(1, 12)), 3, 4))
 add("3x5-n150", matrix(rmultinom(1, 150, c(1, 2, 1, 2, 1, 1, 1, 2, 3, 1, 2, 1, 1, 1, 1)), 3, 5))
 add("4x4-n80", matrix(rmultinom(1, 80, rep(1, 16)), 4, 4))
 
+# 3 x k tables at registry sizes (the 3-row column algorithm): response (3 grades) by
+# k groups, balanced or not, sparse, p near 1 and p tiny. R fails beyond these sizes
+# (3 x 3 at n = 10,000; 3 x 5 and 3 x 6 at n = 1,000: FEXACT errors 501 and 7).
+draw_3xk <- function(n, probs, size = rep(1, ncol(probs))) {
+  cols <- as.vector(rmultinom(1, n, size))
+  sapply(seq_along(cols), function(j) rmultinom(1, cols[j], probs[, j]))
+}
+flat <- function(k) matrix(1 / 3, 3, k)
+add("3x2-n1000", draw_3xk(1000, flat(2)))
+add("3x3-n50-sparse", by_rows(c(0, 3, 12, 1, 5, 9, 4, 10, 6), 3))
+add("3x3-n300", draw_3xk(300, flat(3)))
+add("3x3-n1000", draw_3xk(1000, flat(3)))
+add("3x3-n1000-unbalanced", draw_3xk(1000, matrix(c(.6, .3, .1, .55, .3, .15, .5, .35, .15), 3),
+                                     c(5, 3, 2)))
+add("3x3-n1000-p-tiny", draw_3xk(1000, matrix(c(.5, .3, .2, .4, .35, .25, .3, .4, .3), 3)))
+add("3x3-n3000-p-near-1", by_rows(c(334, 333, 333, 333, 334, 333, 333, 333, 334), 3))
+add("3x3-n3000", draw_3xk(3000, flat(3)))
+add("3x4-n50-zero-cells", by_rows(c(0, 5, 0, 7, 6, 0, 8, 3, 2, 9, 0, 10), 3))
+add("3x4-n300", draw_3xk(300, flat(4)))
+add("3x4-n1000", draw_3xk(1000, flat(4), c(4, 3, 2, 1)))
+add("3x5-n50", draw_3xk(50, flat(5)))
+add("3x6-n50", draw_3xk(50, flat(6)))
+
 out <- list(
   provenance = list(source = R.version.string, script = "tests/reference/r/fisher_rxc.R",
                     generated = format(Sys.time(), "%Y-%m-%d %H:%M:%S %Z"),

@@ -251,3 +251,11 @@ def test_fisher_2xk_beyond_reach_gives_advice() -> None:
     table = [[10, 800, 520, 465, 360, 1000, 20, 300], [2100, 1700, 1480, 1035, 640, 900, 100, 300]]
     with pytest.raises(AnalysisError, match="chi_square_test"):
         fisher_exact(table)
+
+
+def test_fisher_3xk_beyond_reach_gives_advice_quickly() -> None:
+    # R's FEXACT fails on this 3 x 6 table of 3,000 (workspace 2e8); the refusal names
+    # the alternative instead of running for minutes
+    table = np.random.default_rng(3).multinomial(3000, np.ones(18) / 18).reshape(3, 6)
+    with pytest.raises(AnalysisError, match=r"3 x 6 table with n = 3000.*chi_square_test"):
+        fisher_exact(table)
