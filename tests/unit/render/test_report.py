@@ -325,7 +325,7 @@ def test_png_bytes_is_a_png_any_reader_opens() -> None:
 
     from PIL import Image
 
-    from cartcohort.render.report.build import png_bytes
+    from cartcohort.render.report.figures import png_bytes
 
     rng = np.random.default_rng(5)
     rgb = rng.integers(0, 256, size=(7, 11, 3), dtype=np.uint8)
@@ -340,7 +340,7 @@ def test_png_bytes_is_a_png_any_reader_opens() -> None:
 def test_xlsx_cells_are_what_excel_can_hold() -> None:
     import datetime as dt
 
-    from cartcohort.render.report.build import _xlsx_value
+    from cartcohort.render.report.tables import _xlsx_value
 
     assert [_xlsx_value(v) for v in (None, pd.NA, pd.NaT, np.nan)] == [None] * 4
     assert _xlsx_value(np.inf) == "inf"  # Excel has no infinity; pandas writes this too
