@@ -4,7 +4,8 @@
 (plus, optionally, the validation report, the analysis dataset and the cohort) and writes::
 
     out_dir/
-      report.html          one self-contained file: figures embedded as PNG data URIs,
+      report.html          one self-contained file: each figure embedded once as a data
+                           URI (:func:`~cartcohort.render.report.figures.embedded_image`),
                            inline CSS, no scripts, no external assets; print-friendly
       results.json         every number at full precision under stable keys
       tables/*.csv         each display table unrounded, one file per table
