@@ -366,6 +366,24 @@ def test_a_figure_is_embedded_as_its_smallest_faithful_copy() -> None:
     assert embedded_image(rgb, b"<svg/>") == ("image/svg+xml", b"<svg/>")  # smaller
 
 
+def test_an_embedded_figure_keeps_its_white_background() -> None:
+    # Reduced to 256 colours, a figure with many anti-aliased shades would have its white
+    # merged with near-white shades into an off-white box on the white page.
+    import io
+
+    from PIL import Image
+
+    from cartcohort.render.report.figures import embedded_image
+
+    rng = np.random.default_rng(7)
+    rgb = np.full((80, 120, 3), 255, dtype=np.uint8)
+    rgb[20:60, 10:110] = rng.integers(200, 256, size=(40, 100, 3), dtype=np.uint8)
+    white = (rgb == 255).all(axis=2)
+    _, data = embedded_image(rgb, b"<svg>" + b" " * 1_000_000 + b"</svg>")
+    back = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+    assert (back[white] == 255).all()
+
+
 def test_xlsx_cells_are_what_excel_can_hold() -> None:
     import datetime as dt
 
