@@ -120,7 +120,7 @@ def embedded_image(rgb: npt.NDArray[np.uint8], svg: bytes) -> tuple[str, bytes]:
 def png_bytes(rgb: npt.NDArray[np.uint8], dpi: int) -> bytes:
     """An 8-bit RGB PNG of ``rgb`` (height x width x 3) with its resolution recorded.
 
-    Written here rather than with Pillow, which the rest of cartcohort uses for images:
+    Written here rather than with Pillow, which the report uses for the embedded copy:
     Pillow tries every PNG row filter on every row and keeps the best, which on a
     figure (flat colours, mostly white) takes three times as long as no filter and
     compresses no better (a 300-dpi figure: 20 ms and 91 kB with Pillow, 7 ms and 81 kB
