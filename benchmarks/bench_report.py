@@ -13,10 +13,18 @@ Two tasks, each timed as a subprocess (wall clock, Python start-up and imports i
 Run ``python benchmarks/bench_report.py`` to print the timings, or
 ``python benchmarks/run.py --only report``. Without built-in plans installed the tasks
 are reported as skipped.
+
+``python benchmarks/bench_report.py resources [N]`` runs the report once (on the demo, or
+on N generated patients) and prints what the targets are stated in on a shared machine:
+CPU seconds of the whole process tree (user + system of the command and its worker
+processes) and the peak resident memory of the largest single process, with the wall
+time and the load average beside them.
 """
 
 from __future__ import annotations
 
+import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -60,10 +68,21 @@ def _write_synthetic(n: int, folder: Path) -> Path:
     return folder
 
 
+#: ``--max-rows`` for the generated cohorts: their labs table (2.2 million rows at 10,000
+#: patients) is above the default read limit of one table.
+MAX_ROWS = 100_000_000
+
+
+def _args(data: Path | None) -> list[str]:
+    """The ``cartcohort report`` command for ``data`` (``None``: the demo)."""
+    extra = [] if data is None else ["--data", str(data), "--max-rows", str(MAX_ROWS)]
+    return [*_command(), "report", *extra]
+
+
 def _report(data: Path | None) -> Callable[[], object]:
     """A callable running ``cartcohort report`` once into a fresh folder; raises on failure."""
     out_root = Path(tempfile.mkdtemp(prefix="cartcohort-bench-report-"))
-    args = [*_command(), "report"] + ([] if data is None else ["--data", str(data)])
+    args = _args(data)
 
     def run() -> object:
         out = Path(tempfile.mkdtemp(dir=out_root))
@@ -102,5 +121,46 @@ def cases(scale: str) -> list[Task]:
     ]
 
 
+def resources(n: int | None) -> dict[str, float]:
+    """Run the report once (the demo, or ``n`` generated patients) and measure it.
+
+    Returns
+    -------
+    dict
+        ``cpu_s`` (user + system of the command and every worker process it waited
+        for), ``max_rss_mb`` (the largest peak resident set of any one of those
+        processes: ``ru_maxrss`` of the children), ``wall_s``, ``load_1min`` at the
+        start, ``html_mb`` (size of ``report.html``).
+    """
+    import time
+
+    work = Path(tempfile.mkdtemp(prefix="cartcohort-bench-resources-"))
+    data = None if n is None else _write_synthetic(n, work / "data")
+    load = os.getloadavg()[0]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run(
+        [*_args(data), "--out", str(work / "out")], capture_output=True, text=True, check=False
+    )
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        msg = f"cartcohort report failed ({done.returncode}): {done.stderr[-2000:]}"
+        raise RuntimeError(msg)
+    html = (work / "out" / "report.html").stat().st_size
+    shutil.rmtree(work, ignore_errors=True)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {
+        "cpu_s": round(cpu, 1),
+        "max_rss_mb": round(after.ru_maxrss / 1024),  # kB on Linux
+        "wall_s": round(wall, 1),
+        "load_1min": round(load, 2),
+        "html_mb": round(html / 1e6, 2),
+    }
+
+
 if __name__ == "__main__":
-    standalone(cases)
+    if sys.argv[1:2] == ["resources"]:
+        print(resources(int(sys.argv[2]) if len(sys.argv) > 2 else None))
+    else:
+        standalone(cases)

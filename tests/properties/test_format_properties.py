@@ -19,7 +19,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from cartcohort.render import format as fmt
-from cartcohort.render.report.build import _environment
+from cartcohort.render.report.html import _environment
 from cartcohort.render.tables import DECIMALS, format_table, format_value
 
 FAST = settings(max_examples=150, deadline=None)

@@ -116,7 +116,18 @@ def test_html_is_self_contained(report: tuple[Path, list[PlanResult], list[str]]
     text = report[0].read_text(encoding="utf-8")
     assert "<script" not in text
     assert not re.search(r"""(?:src|href)=["'](?:https?:|//|file:)""", text)
-    assert text.count('src="data:image/svg+xml;base64,') == 3  # flow, bars, KM
+    assert text.count('src="data:image/') == 3  # flow, bars, KM
+
+
+def test_embedded_figures_fit_the_demo_report_under_3_mb(
+    report: tuple[Path, list[PlanResult], list[str]],
+) -> None:
+    # The demo report embeds about 100 figures in about 0.4 MB of text: under 3 MB, a
+    # figure may take 25 kB on average (these three: a flow diagram, bars, a KM plot).
+    text = report[0].read_text(encoding="utf-8")
+    uris = re.findall(r'src="(data:image/[^"]+)"', text)
+    assert len(uris) == 3
+    assert sum(map(len, uris)) / len(uris) < 25_000
 
 
 def test_results_json_shape_and_precision(report: tuple[Path, list[PlanResult], list[str]]) -> None:
@@ -325,7 +336,7 @@ def test_png_bytes_is_a_png_any_reader_opens() -> None:
 
     from PIL import Image
 
-    from cartcohort.render.report.build import png_bytes
+    from cartcohort.render.report.figures import png_bytes
 
     rng = np.random.default_rng(5)
     rgb = rng.integers(0, 256, size=(7, 11, 3), dtype=np.uint8)
@@ -337,10 +348,46 @@ def test_png_bytes_is_a_png_any_reader_opens() -> None:
     assert tuple(round(d) for d in image.info["dpi"]) == (300, 300)
 
 
+def test_a_figure_is_embedded_as_its_smallest_faithful_copy() -> None:
+    import io
+
+    from PIL import Image
+
+    from cartcohort.render.report.figures import embedded_image
+
+    rgb = np.full((60, 90, 3), 255, dtype=np.uint8)
+    rgb[10:20, 5:80] = (31, 119, 180)  # flat colours with a grey edge, as in a figure
+    rgb[20, 5:80] = (128, 128, 128)
+    before = rgb.copy()
+    mime, data = embedded_image(rgb, b"<svg>" + b" " * 100_000 + b"</svg>")
+    assert np.array_equal(rgb, before)  # not modified
+    assert mime in {"image/webp", "image/png"}
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(data)).convert("RGB")), rgb)
+    assert embedded_image(rgb, b"<svg/>") == ("image/svg+xml", b"<svg/>")  # smaller
+
+
+def test_an_embedded_figure_keeps_its_white_background() -> None:
+    # Reduced to 256 colours, a figure with many anti-aliased shades would have its white
+    # merged with near-white shades into an off-white box on the white page.
+    import io
+
+    from PIL import Image
+
+    from cartcohort.render.report.figures import embedded_image
+
+    rng = np.random.default_rng(7)
+    rgb = np.full((80, 120, 3), 255, dtype=np.uint8)
+    rgb[20:60, 10:110] = rng.integers(200, 256, size=(40, 100, 3), dtype=np.uint8)
+    white = (rgb == 255).all(axis=2)
+    _, data = embedded_image(rgb, b"<svg>" + b" " * 1_000_000 + b"</svg>")
+    back = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+    assert (back[white] == 255).all()
+
+
 def test_xlsx_cells_are_what_excel_can_hold() -> None:
     import datetime as dt
 
-    from cartcohort.render.report.build import _xlsx_value
+    from cartcohort.render.report.tables import _xlsx_value
 
     assert [_xlsx_value(v) for v in (None, pd.NA, pd.NaT, np.nan)] == [None] * 4
     assert _xlsx_value(np.inf) == "inf"  # Excel has no infinity; pandas writes this too

@@ -113,8 +113,9 @@ def test_three_line_table_rules_and_repeated_header(docx_path: Path) -> None:
 
 
 def test_wide_tables_get_a_landscape_page(tmp_path: Path) -> None:
-    from cartcohort.render.report.build import AnalysisView, Note, PlanView, TableView
     from cartcohort.render.report.docx import LANDSCAPE_COLUMNS, write_docx
+    from cartcohort.render.report.redact import Note
+    from cartcohort.render.report.views import AnalysisView, PlanView, TableView
     from cartcohort.render.tables import DisplayTable
 
     n = LANDSCAPE_COLUMNS + 2

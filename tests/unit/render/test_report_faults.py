@@ -32,7 +32,7 @@ from cartcohort.plan.outputs import PlanResult
 from cartcohort.plan.run import run_plan
 from cartcohort.plan.schema import builtin_plans, parse_plan
 from cartcohort.render.figures import consort
-from cartcohort.render.report import build, write_report
+from cartcohort.render.report import build, sections, write_report
 from cartcohort.render.report.build import MARKER
 from cartcohort.validate import load_cohort_with_report
 
@@ -156,7 +156,7 @@ def test_an_exception_in_a_figure_or_a_table_is_shown_not_raised(
         raise TypeError("cannot format")
 
     monkeypatch.setattr(consort, "plot_flow", broken_flow)
-    monkeypatch.setattr(build, "format_table", broken_table)
+    monkeypatch.setattr(sections, "format_table", broken_table)
     out = write_report(results, tmp_path / "out", jobs=1, **inputs).parent
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "KeyError: &#39;no such step&#39;" in html

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from cartcohort.render.report.build import AnalysisView, PlanView, TableView
+    from cartcohort.render.report.views import AnalysisView, PlanView, TableView
 
 #: Tables with more columns than this are set in 8 pt instead of 9 pt.
 SMALL_FONT_COLUMNS = 7
@@ -141,7 +141,7 @@ def write_docx(
         _table(doc, ("Analysis", "Plan", "Status", "Reason"), rows, (False,) * 4, Pt, cm=Cm)
     path = Path(path)
     doc.save(str(path))
-    from cartcohort.render.report.build import _normalise_zip
+    from cartcohort.render.report.tables import _normalise_zip
 
     _normalise_zip(path)
     return path
