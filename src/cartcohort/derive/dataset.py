@@ -256,7 +256,9 @@ def _toxicity(
     crs = log.call(lambda: grade_crs(obs, events=events, system=system))
     crs_sum = log.call(lambda: summarize_crs(crs, observations=obs)).set_index("patient_id")
     label = f"maximum grade from daily observations ({crs['system'].iloc[0]})" if len(crs) else ""
+    reported = patients["crs_grade"].notna() if "crs_grade" in patients else None
     _combine(patients, "crs_grade", crs_sum["max_grade"], method=label, log=log)
+    _mark_scale(patients, reported, system)
     _combine(
         patients, "crs_onset_day", crs_sum["onset_day"], method="first day with grade >= 1", log=log
     )
@@ -300,6 +302,23 @@ def _toxicity(
         log=log,
     )
     return crs, icans
+
+
+def _mark_scale(patients: pd.DataFrame, reported: pd.Series | None, system: str) -> None:
+    """``crs_grading_system`` of the grades just derived from the daily observations: the
+    scale they were graded on (reported grades keep the scale they declare), so a table
+    labels every grade with the scale it is really on."""
+    derived = patients["crs_grade"].notna()
+    if reported is not None:
+        derived &= ~reported
+    if not derived.any():
+        return
+    column = patients.get("crs_grading_system")
+    if column is None:
+        column = pd.Series(pd.NA, index=patients.index, dtype="object")
+    if isinstance(column.dtype, pd.CategoricalDtype) and system not in column.cat.categories:
+        column = column.cat.add_categories([system])
+    patients["crs_grading_system"] = column.mask(derived, system)
 
 
 def _ungradable(

@@ -374,3 +374,15 @@ def test_a_survival_skip_names_the_patients_without_the_endpoint() -> None:
     reason = out.outputs[0].reason
     assert "needs at least 2 groups of 'burden'" in reason
     assert "1 patient has no EFS: not derivable: relapse status missing" in reason
+
+
+def test_grades_derived_again_carry_the_scale_they_were_graded_on() -> None:
+    """A reported grade declared on another scale is graded again from the observations;
+    its crs_grading_system then names that scale, so tables label it correctly."""
+    demo = cc.load_cohort(cc.demo_path("synthetic"))
+    data = derive(demo, crs_system="ctcae_v4.03", crs_any_reported_scale=False)
+    graded = data.patients.loc[data.patients["crs_grade"].notna(), "crs_grading_system"]
+    assert len(graded) > 0
+    assert set(graded.astype(str)) == {"ctcae_v4.03"}
+    kept = derive(demo)  # the demo's reported grades, on the scale they declare
+    assert set(kept.patients["crs_grading_system"].astype(str)) == {"astct"}
