@@ -326,6 +326,9 @@ class CompareProportions(_Analysis):
     outcome: str
     by: str
     test: Test2 = "fisher"
+    #: ``test: chi_square`` on a 2 x 2 table: Yates' continuity correction (R's
+    #: ``chisq.test`` default); ``false`` for the uncorrected Pearson test a paper used.
+    correction: bool = True
     figure: bool = True
 
 

@@ -88,7 +88,7 @@ def run_proportions(spec: CompareProportions, ctx: Context) -> AnalysisOutput:
             raise Skip(msg)
         test = cochran_armitage_test(counts["yes"].to_numpy(), totals.to_numpy())
     elif spec.test == "chi_square":
-        test = chi_square_test(counts.to_numpy())
+        test = chi_square_test(counts.to_numpy(), correction=spec.correction)
     else:
         test = fisher_exact(counts.to_numpy())
     p = float(test.p_value)
