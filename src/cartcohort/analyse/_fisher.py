@@ -34,8 +34,9 @@ _TAIL_EPS = 1e-18
 _ORDERS = ((0, 1, 2), (0, 2, 1), (1, 0, 2), (1, 2, 0), (2, 0, 1), (2, 1, 0))
 
 
-def _mode(f: Callable[[IntArray], FloatArray], lo: IntArray, hi: IntArray) -> IntArray:
-    """Where each concave ``f`` on ``[lo, hi]`` is largest (vectorised binary search)."""
+def search_mode(f: Callable[[IntArray], FloatArray], lo: IntArray, hi: IntArray) -> IntArray:
+    """Where each concave ``f`` on ``[lo, hi]`` is largest (vectorised binary search; also
+    used by the 2 x k test in :mod:`cartcohort.analyse.contingency`)."""
     a, b = lo.copy(), hi.copy()
     while (a < b).any():
         mid = (a + b) // 2
@@ -46,8 +47,8 @@ def _mode(f: Callable[[IntArray], FloatArray], lo: IntArray, hi: IntArray) -> In
     return a
 
 
-def _first_above(
-    f: Callable[[IntArray], FloatArray], lo: IntArray, hi: IntArray, level: FloatArray
+def first_above(
+    f: Callable[[IntArray], FloatArray], lo: IntArray, hi: IntArray, level: float | FloatArray
 ) -> IntArray:
     """Smallest x in ``[lo, hi]`` with ``f(x) > level``; ``f`` increasing, ``f(hi) > level``."""
     a, b = lo.copy(), hi.copy()
@@ -60,8 +61,8 @@ def _first_above(
     return a
 
 
-def _last_above(
-    f: Callable[[IntArray], FloatArray], lo: IntArray, hi: IntArray, level: FloatArray
+def last_above(
+    f: Callable[[IntArray], FloatArray], lo: IntArray, hi: IntArray, level: float | FloatArray
 ) -> IntArray:
     """Largest x in ``[lo, hi]`` with ``f(x) > level``; ``f`` decreasing, ``f(lo) > level``."""
     a, b = lo.copy(), hi.copy()
@@ -241,7 +242,7 @@ class _Fisher3:
             base = pb[node] + self.lf[c] - self.lf[x0] + tail_cols - self.lf[sn[:, 0] - x0]
 
             best = self._row_best(sn, x0, m, base)
-            mode = _mode(best, lo1, hi1)
+            mode = search_mode(best, lo1, hi1)
             top = best(mode)
             log_p_x0 = (
                 self.lc(sn[:, 0], x0)
@@ -255,8 +256,8 @@ class _Fisher3:
             level = np.full(len(idx), self.threshold)
 
             best_live = self._row_best(sn[idx], x0[idx], m[idx], base[idx])
-            alpha = _first_above(best_live, lo1[idx], mode[idx], level)
-            beta = _last_above(best_live, mode[idx], hi1[idx], level)
+            alpha = first_above(best_live, lo1[idx], mode[idx], level)
+            beta = last_above(best_live, mode[idx], hi1[idx], level)
             tails = _log_tails(self, sn[idx, 1], sn[idx, 2], m[idx], alpha, beta)
             total += float(np.exp(mass[node[idx]] + log_p_x0[idx] + tails).sum())
             # children inside the intervals: kept unless every completion beats the table
@@ -518,7 +519,7 @@ class _Fisher3:
         lo = np.maximum(0, c - s[:, 1] - s[:, 2])
         hi = np.minimum(s[:, 0], c)
         g = self._outer(s, c)
-        x0 = _mode(g, lo, hi)
+        x0 = search_mode(g, lo, hi)
         return g(x0), x0
 
     def _outer(self, s: IntArray, c: int) -> Callable[[IntArray], FloatArray]:
@@ -555,8 +556,8 @@ class _Fisher3:
         lo = np.maximum(0, c - rest)
         hi = np.minimum(s0, c)
         g = self._outer(s, c)
-        a = _first_above(g, lo, x0_mode, level)
-        b = _last_above(g, x0_mode, hi, level)
+        a = first_above(g, lo, x0_mode, level)
+        b = last_above(g, x0_mode, hi, level)
         n_all = s0 + rest
         cc = np.full(len(s), c)
         total += float(np.exp(log_mass + _log_tails(self, s0, rest, cc, a, b)).sum())
@@ -580,8 +581,8 @@ class _Fisher3:
         def h(x1: IntArray) -> FloatArray:
             return self.lc(s1, x1) + self.lc(s2, m - x1)
 
-        alpha = _first_above(h, lo1, mode1, inner_level)
-        beta = _last_above(h, mode1, hi1, inner_level)
+        alpha = first_above(h, lo1, mode1, inner_level)
+        beta = last_above(h, mode1, hi1, inner_level)
         tails = _log_tails(self, s1, s2, m, alpha, beta)
         total += float(np.exp(log_mass[node] + log_p_x0 + tails).sum())
         return total

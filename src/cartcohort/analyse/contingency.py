@@ -27,7 +27,7 @@ from scipy import optimize, special
 from cartcohort._results import MethodInfo, WarningCollector, frame_to_ard
 from cartcohort._types import Alternative
 from cartcohort.analyse._dist import chi2_sf
-from cartcohort.analyse._fisher import fisher_3xk
+from cartcohort.analyse._fisher import first_above, fisher_3xk, last_above, search_mode
 from cartcohort.errors import AnalysisError, DegenerateDataError, DegenerateWarning
 
 FloatArray = npt.NDArray[np.float64]
@@ -617,46 +617,6 @@ def _best_completions(u: list[FloatArray], r1: int) -> tuple[list[FloatArray], l
     return top, low
 
 
-def _search_mode(phi: Callable[[IntArray], FloatArray], lo: IntArray, hi: IntArray) -> IntArray:
-    """Where each concave ``phi`` on ``[lo, hi]`` is largest (vectorised binary search)."""
-    a, b = lo.copy(), hi.copy()
-    while (a < b).any():
-        mid = (a + b) // 2
-        down = phi(np.minimum(mid + 1, hi)) < phi(mid)
-        active = a < b
-        a = np.where(active & ~down, mid + 1, a)
-        b = np.where(active & down, mid, b)
-    return a
-
-
-def _search_first_above(
-    f: Callable[[IntArray], FloatArray], lo: IntArray, hi: IntArray, level: float
-) -> IntArray:
-    """Smallest x in ``[lo, hi]`` with ``f(x) > level``; ``f`` increasing, ``f(hi) > level``."""
-    a, b = lo.copy(), hi.copy()
-    while (a < b).any():
-        mid = (a + b) // 2
-        above = f(mid) > level
-        active = a < b
-        a = np.where(active & ~above, mid + 1, a)
-        b = np.where(active & above, mid, b)
-    return a
-
-
-def _search_last_above(
-    f: Callable[[IntArray], FloatArray], lo: IntArray, hi: IntArray, level: float
-) -> IntArray:
-    """Largest x in ``[lo, hi]`` with ``f(x) > level``; ``f`` decreasing, ``f(lo) > level``."""
-    a, b = lo.copy(), hi.copy()
-    while (a < b).any():
-        mid = (a + b + 1) // 2
-        above = f(mid) > level
-        active = a < b
-        a = np.where(active & above, mid, a)
-        b = np.where(active & ~above, mid - 1, b)
-    return a
-
-
 def _hypergeometric_tails(
     u_col: FloatArray, rest: int, t: IntArray, x_lo: IntArray, x_hi: IntArray
 ) -> FloatArray:
@@ -805,7 +765,7 @@ def _fisher_2xk(counts: IntArray) -> float:
         ) -> FloatArray:
             return cast("FloatArray", uj[x] + nxt[t - x])
 
-        mode = _search_mode(phi, lo, hi)
+        mode = search_mode(phi, lo, hi)
         whole = past + phi(mode) <= threshold
         total += float((mult[whole] * np.exp(past[whole] + through[t[whole]] - log_norm)).sum())
         keep = ~whole
@@ -823,8 +783,8 @@ def _fisher_2xk(counts: IntArray) -> float:
         ) -> FloatArray:
             return cast("FloatArray", past + uj[x] + nxt[t - x])
 
-        x_lo = _search_first_above(best, lo, mode, threshold)
-        x_hi = _search_last_above(best, mode, hi, threshold)
+        x_lo = first_above(best, lo, mode, threshold)
+        x_hi = last_above(best, mode, hi, threshold)
         tails = _hypergeometric_tails(uj, int(remaining[j + 1]), t, x_lo, x_hi)
         total += float((mult * np.exp(past + through[t] - log_norm) * tails).sum())
         if j == k - 2:
