@@ -123,8 +123,27 @@ def check_column_argument(value: object, name: str) -> str | None:
     return value
 
 
+def check_robust_arguments(weights: object, robust: object, cluster: object) -> bool:
+    """Check ``weights``/``robust``/``cluster`` as the estimators take them; return whether
+    the robust (sandwich) variance is asked for (``robust=True``, or a ``cluster``, which
+    implies it, as in R)."""
+    check_column_argument(weights, "weights")
+    check_column_argument(cluster, "cluster")
+    if robust is not None and not isinstance(robust, bool):
+        msg = f"`robust` must be True, False or None; got {robust!r}."
+        raise AnalysisError(msg)
+    if robust is False and cluster is not None:
+        msg = (
+            f"`cluster={cluster!r}` asks for the clustered robust variance but `robust=False`; "
+            "drop `robust=False` (a cluster implies the robust variance, as in R)."
+        )
+        raise AnalysisError(msg)
+    return bool(robust) or cluster is not None
+
+
 __all__ = [
     "check_column_argument",
+    "check_robust_arguments",
     "check_weights",
     "cluster_codes",
     "sum_within",

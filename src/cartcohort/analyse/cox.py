@@ -49,6 +49,7 @@ from cartcohort.analyse._dist import chi2_sf, norm_ppf, norm_sf
 from cartcohort.analyse._entry import as_start
 from cartcohort.analyse._weights import (
     check_column_argument,
+    check_robust_arguments,
     check_weights,
     cluster_codes,
     weight_values,
@@ -660,7 +661,7 @@ def cox_ph(
     cov_names = _validate(covariates, ties, confidence_level)
     strata_names = _as_list(strata, "strata")
     check_column_argument(start, "start")
-    use_robust = _check_robust(weights, robust, cluster)
+    use_robust = check_robust_arguments(weights, robust, cluster)
     if use_robust and start is not None and cluster is None:
         msg = (
             "`robust=True` with `start` (counting-process data) needs `cluster`: a subject's "
@@ -740,21 +741,6 @@ class _Robust:
     weights: str | None
     cluster: str | None
     codes: npt.NDArray[np.int64] | None
-
-
-def _check_robust(weights: object, robust: object, cluster: object) -> bool:
-    check_column_argument(weights, "weights")
-    check_column_argument(cluster, "cluster")
-    if robust is not None and not isinstance(robust, bool):
-        msg = f"`robust` must be True, False or None; got {robust!r}."
-        raise AnalysisError(msg)
-    if robust is False and cluster is not None:
-        msg = (
-            f"`cluster={cluster!r}` asks for the clustered robust variance but `robust=False`; "
-            "drop `robust=False` (a cluster implies the robust variance, as in R)."
-        )
-        raise AnalysisError(msg)
-    return bool(robust) or cluster is not None
 
 
 def _sorted_clusters(

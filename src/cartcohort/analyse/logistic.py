@@ -49,7 +49,7 @@ from cartcohort.analyse._data import (
 )
 from cartcohort.analyse._dist import chi2_ppf, chi2_sf, norm_ppf, norm_sf
 from cartcohort.analyse._weights import (
-    check_column_argument,
+    check_robust_arguments,
     check_weights,
     cluster_codes,
     sum_within,
@@ -1003,18 +1003,7 @@ def logistic_regression(
 def _check_weighting(
     weights: object, robust: object, cluster: object, method: str, ci_method: str
 ) -> bool:
-    check_column_argument(weights, "weights")
-    check_column_argument(cluster, "cluster")
-    if robust is not None and not isinstance(robust, bool):
-        msg = f"`robust` must be True, False or None; got {robust!r}."
-        raise AnalysisError(msg)
-    if robust is False and cluster is not None:
-        msg = (
-            f"`cluster={cluster!r}` asks for the clustered sandwich variance but "
-            "`robust=False`; drop `robust=False` (a cluster implies the robust variance)."
-        )
-        raise AnalysisError(msg)
-    on = bool(robust) or cluster is not None
+    on = check_robust_arguments(weights, robust, cluster)
     if (weights is not None or on) and (method != "ml" or ci_method != "wald"):
         msg = (
             "`weights`, `robust` and `cluster` are implemented for method='ml' with "
