@@ -495,7 +495,9 @@ class KaplanMeierResult:
         One row per group and distinct time (event or censoring), as R
         ``summary(survfit(...), censored = TRUE)``: ``group, time, n_risk, n_event,
         n_censor, estimate, std_err, lower, upper``. ``estimate`` is S(t) just after
-        ``time``; ``std_err`` is the Greenwood standard error of S(t); ``lower``/``upper``
+        ``time``; ``std_err`` is the standard error of S(t) (Greenwood, or with
+        ``robust`` the infinitesimal jackknife; counts are weighted sums with
+        ``weights``); ``lower``/``upper``
         are pointwise limits (NaN where R reports NA: S = 0, and S = 1 for log-log).
     median
         One row per group: ``group, n, n_events, estimate, lower, upper, reached``.
@@ -508,7 +510,8 @@ class KaplanMeierResult:
     ci_method, confidence_level
         The pointwise CI transform and level.
     n, n_events
-        Subjects and events over all groups (per group in ``median``).
+        Subjects (rows) and event rows over all groups (per group in ``median``);
+        not weighted.
     n_excluded, exclusions
         Rows dropped for missing values, and why.
     method
@@ -889,9 +892,11 @@ def kaplan_meier(
     ------
     AnalysisError
         A column is missing, times are negative or non-numeric, events are not 0/1,
-        or an argument is invalid.
+        a weight is not a finite number >= 0 (every such row is named), or an
+        argument is invalid (e.g. ``cluster`` with ``robust=False``, or weights with
+        ``start``).
     DegenerateDataError
-        No complete rows remain.
+        No complete rows remain, or ``cluster`` has a single value.
 
     Warns
     -----
