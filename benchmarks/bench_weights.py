@@ -9,6 +9,9 @@ Cox fit with ``weights`` and ``cluster`` is timed without reading the concordanc
 the weighted, clustered concordance separately: it compares each death with every row of
 its stratum (O(n x deaths)), so it is timed at 10,000 rows only. R's ``coxph`` always
 computes the concordance. Logistic: ``glm(weights = )`` plus ``sandwich::vcovCL``.
+Weighted Kaplan–Meier by two groups with ``weights`` and ``cluster`` (infinitesimal-
+jackknife SE, O(n log n)) against R ``survfit(weights = w, cluster = cl)`` and, when
+installed, lifelines ``KaplanMeierFitter(weights=)`` (estimate and its own CI only).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from _harness import Impl, Measured, Task, r_available, standalone, time_r, tmp_
 from bench_cox import COVARIATES, make_data
 
 from cartcohort.analyse.cox import cox_ph
+from cartcohort.analyse.km import kaplan_meier
 from cartcohort.analyse.logistic import logistic_regression
 
 
@@ -97,6 +101,52 @@ def _r_logistic(d: pd.DataFrame) -> Callable[[], object]:
     return run
 
 
+def _km(d: pd.DataFrame) -> Callable[[], object]:
+    def run() -> object:
+        return kaplan_meier(d, time="time", event="event", by="arm", weights="w", cluster="cl")
+
+    return run
+
+
+def _r_km(d: pd.DataFrame) -> Callable[[], object]:
+    path = tmp_csv(d[["time", "event", "arm", "w", "cl"]])
+
+    def run() -> object:
+        return time_r(
+            "f <- survfit(Surv(time, event) ~ arm, data = d, weights = w, cluster = cl, "
+            "conf.type = 'log-log')",
+            path,
+            repeat=3,
+        )
+
+    return run
+
+
+def _has_lifelines() -> bool:
+    try:
+        import lifelines  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _lifelines_km(d: pd.DataFrame) -> Callable[[], object]:
+    def run() -> object:
+        import warnings
+
+        from lifelines import KaplanMeierFitter
+
+        out = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # lifelines warns about non-integer weights
+            for _, part in d.groupby("arm"):
+                fit = KaplanMeierFitter().fit(part["time"], part["event"], weights=part["w"])
+                out.append(fit.median_survival_time_)
+        return out
+
+    return run
+
+
 def cases(scale: str) -> list[Task]:
     """Benchmark tasks at ``scale`` "full" or "quick" (1/10)."""
     if scale not in ("full", "quick"):
@@ -105,7 +155,17 @@ def cases(scale: str) -> list[Task]:
     div = 1 if scale == "full" else 10
     n5, n4 = 100_000 // div, 10_000 // div
     big, small = weighted(n5), weighted(n4)
+    big["arm"] = (big["x2"] > 0).map({True: "B", False: "A"})
     return [
+        Task(
+            f"Weighted Kaplan-Meier by 2 groups, weights + cluster (IJ SE), {n5:,} rows",
+            [
+                Impl("cartcohort", lambda: _km(big)),
+                Impl("R survival", lambda: _r_km(big), r_available),
+                Impl("lifelines", lambda: _lifelines_km(big), _has_lifelines),
+            ],
+            notes=["lifelines: weighted estimate with its Greenwood-type CI, no robust SE"],
+        ),
         Task(
             f"Cox Efron, weights + cluster (robust), {n5:,} rows, concordance not read",
             [

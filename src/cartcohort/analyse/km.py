@@ -3,7 +3,10 @@
 The estimator reproduces R ``survival::survfit`` (survival 3.5-3): the product-limit
 estimate at every distinct time, Greenwood's variance, pointwise confidence intervals
 with R's ``conf.type`` formulas, the median and its confidence interval by the rule of
-``quantile.survfit``, and landmark rows as ``summary(fit, times = ...)``.
+``quantile.survfit``, and landmark rows as ``summary(fit, times = ...)``. With case
+weights it is R's weighted ``survfit``: weighted counts, and by R's rule either
+Greenwood's variance with weighted counts or the infinitesimal-jackknife (robust) SE of
+S(t), summed within clusters when given (``survfitkm`` in survival's C code).
 
 All counting is vectorised: times are coded to their sorted distinct values once, and
 every per-time quantity is a ``bincount`` or a cumulative sum over those codes. The only
@@ -27,6 +30,12 @@ from cartcohort._types import CIMethod
 from cartcohort.analyse._data import as_event, as_time, factor_codes, prepare
 from cartcohort.analyse._dist import norm_ppf
 from cartcohort.analyse._entry import as_start, count_not_entered
+from cartcohort.analyse._weights import (
+    check_column_argument,
+    check_weights,
+    cluster_codes,
+    weight_values,
+)
 from cartcohort.errors import AnalysisError, DegenerateWarning
 
 if TYPE_CHECKING:
@@ -141,16 +150,24 @@ def group_codes(values: pd.Series, levels: Sequence[object]) -> IntArray:
 
 @dataclass(frozen=True, slots=True)
 class _Curves:
-    """Per-group product-limit quantities at every distinct time, groups concatenated."""
+    """Per-group product-limit quantities at every distinct time, groups concatenated.
+
+    Without weights the counts are integers; with weights they are weighted sums
+    (floats), as R's ``survfit(..., weights = w)`` reports them.
+    """
 
     group: IntArray  # group code of each row
     time: FloatArray
-    n_risk: IntArray
-    n_event: IntArray
-    n_censor: IntArray
+    n_risk: IntArray | FloatArray
+    n_event: IntArray | FloatArray
+    n_censor: IntArray | FloatArray
     surv: FloatArray
-    se_log: FloatArray  # Greenwood SE of log S(t) (R's fit$std.err)
+    se_log: FloatArray  # SE of log S(t), used for the confidence limits
+    std_err: FloatArray  # SE of S(t) itself
     bounds: IntArray  # rows of group g are bounds[g]:bounds[g + 1]
+    rows: IntArray  # unweighted rows ending at each time
+    event_rows: IntArray  # unweighted event rows at each time
+    robust: bool = False  # std_err is the infinitesimal-jackknife SE of S (R: logse = FALSE)
 
 
 def _km_curves(
@@ -159,47 +176,185 @@ def _km_curves(
     gcode: IntArray,
     n_groups: int,
     entry: FloatArray | None = None,
+    *,
+    weights: FloatArray | None = None,
+    cluster: IntArray | None = None,
 ) -> _Curves:
-    """Kaplan–Meier estimate and Greenwood variance for each group, fully vectorised.
+    """Kaplan–Meier estimate and its variance for each group, fully vectorised.
 
     With ``entry`` (delayed entry), a row is at risk at ``t`` when ``entry < t <= time``.
+    With ``weights``, every count is a weighted sum (R ``survfit(..., weights = w)``).
+    With ``cluster`` (integer codes; one code per row for the per-row robust variance),
+    the standard error is R's infinitesimal jackknife (:func:`_ij_variance`); otherwise
+    it is Greenwood's, with weighted counts.
     """
     tcode, utimes = sorted_codes(time)
     n_times = utimes.size
     cell, keys = compress_keys(gcode * n_times + tcode, n_groups * n_times)
     total = np.bincount(cell).astype(np.int64)
-    deaths = np.bincount(cell, weights=event.astype(np.float64)).astype(np.int64)
+    event_rows = np.bincount(cell, weights=event.astype(np.float64)).astype(np.int64)
     cell_group = keys // n_times
     cell_time = utimes[keys % n_times].astype(np.float64)
     bounds = np.searchsorted(cell_group, np.arange(n_groups + 1)).astype(np.int64)
 
+    n_risk: IntArray | FloatArray
+    deaths: IntArray | FloatArray
+    if weights is None:
+        counts: IntArray | FloatArray = total
+        deaths = event_rows
+    else:
+        counts = np.bincount(cell, weights=weights, minlength=keys.size)
+        deaths = np.bincount(cell, weights=weights * event, minlength=keys.size)
     # at risk = rows of the same group with time >= t: a suffix sum within each group
-    suffix = np.concatenate([np.cumsum(total[::-1])[::-1], [0]])
+    suffix = np.concatenate([np.cumsum(counts[::-1])[::-1], [0]])
     n_risk = suffix[:-1] - suffix[bounds[cell_group + 1]]
     if entry is not None:
         n_risk = n_risk - count_not_entered(entry, gcode, cell_time, cell_group)
 
-    factor = 1.0 - deaths / n_risk
+    # R updates the curve only at times with an event of positive weight
+    step = deaths > 0
+    hazard = np.zeros(keys.size, dtype=np.float64)
+    np.divide(deaths, n_risk, out=hazard, where=step)
+    factor = 1.0 - hazard
     surv = np.empty(factor.size, dtype=np.float64)
-    # Greenwood: Var(log S) = sum d / (n (n - d)); infinite once everyone has died (as R).
-    alive = n_risk - deaths
-    term = np.full(factor.size, np.inf)
-    np.divide(deaths, n_risk * alive, out=term, where=alive > 0)
-    var_log = np.empty(factor.size, dtype=np.float64)
     for g in range(n_groups):
         rows = slice(bounds[g], bounds[g + 1])
         surv[rows] = np.cumprod(factor[rows])
-        var_log[rows] = np.cumsum(term[rows])
+    alive = n_risk - deaths
+    if cluster is None:
+        # Greenwood: Var(log S) = sum d / (n (n - d)); infinite once everyone has died (as R).
+        term = np.where(step, np.inf, 0.0)
+        np.divide(deaths, n_risk * alive, out=term, where=step & (alive > 0))
+        var_log = np.empty(factor.size, dtype=np.float64)
+        for g in range(n_groups):
+            rows = slice(bounds[g], bounds[g + 1])
+            var_log[rows] = np.cumsum(term[rows])
+        se_log = np.sqrt(var_log)
+        with np.errstate(invalid="ignore"):  # 0 * inf at S = 0 is NaN, as R's NaN
+            std_err = surv * se_log
+    else:
+        w = np.ones(time.size) if weights is None else weights
+        std_err = _ij_std_err(
+            cell=cell,
+            event=event,
+            weights=w,
+            cluster=cluster,
+            gcode=gcode,
+            step=step,
+            n_risk=np.asarray(n_risk, dtype=np.float64),
+            deaths=np.asarray(deaths, dtype=np.float64),
+            bounds=bounds,
+            surv=surv,
+        )
+        # R's survfit_confint(logse = FALSE): se/S, and 0 where se is 0
+        se_log = np.zeros(surv.size, dtype=np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            np.divide(std_err, surv, out=se_log, where=std_err != 0)
     return _Curves(
         group=cell_group,
         time=cell_time,
         n_risk=n_risk,
         n_event=deaths,
-        n_censor=total - deaths,
+        n_censor=counts - deaths,
         surv=surv,
-        se_log=np.sqrt(var_log),
+        se_log=se_log,
+        std_err=std_err,
         bounds=bounds,
+        rows=total,
+        event_rows=event_rows,
+        robust=cluster is not None,
     )
+
+
+def _ij_std_err(
+    *,
+    cell: IntArray,
+    event: BoolArray,
+    weights: FloatArray,
+    cluster: IntArray,
+    gcode: IntArray,
+    step: BoolArray,
+    n_risk: FloatArray,
+    deaths: FloatArray,
+    bounds: IntArray,
+    surv: FloatArray,
+) -> FloatArray:
+    """Infinitesimal-jackknife SE of S(t), R ``survfitkm`` with a cluster (``logse = FALSE``).
+
+    The influence of cluster c on S(t) is ``S(t) A_c(t)`` with
+    ``A_c(t) = sum_{t_j <= t} [Y_cj d_j / (n_j (n_j - d_j)) - dN_cj / (n_j - d_j)]``
+    (``Y_cj`` the weight of c's rows at risk at ``t_j``, ``dN_cj`` the weight of its
+    events there), and the variance is ``sum_c {S(t) A_c(t)}^2``. With
+    ``C(t) = sum_{t_j <= t} d_j / (n_j (n_j - d_j))``, a cluster's ``A_c(t)`` is
+    ``alpha_c(t) C(t) + beta_c(t)``: ``alpha_c`` the weight still at risk after ``t``,
+    ``beta_c`` the frozen contributions of rows that ended at or before ``t``. Both
+    change only at the cluster's own times, so ``sum_c A_c^2`` is
+    ``C^2 sum alpha^2 + 2 C sum alpha beta + sum beta^2``, three step functions built
+    by cumulative sums over the rows sorted by (group, cluster, time). Clusters are
+    taken within each group, as R fits each group separately. Where everyone at risk
+    died (S = 0) the influence is exactly 0 and so is the SE, as R.
+    """
+    n_cells = surv.size
+    alive = n_risk - deaths
+    ok = step & (alive > 0)
+    a = np.zeros(n_cells, dtype=np.float64)
+    b = np.zeros(n_cells, dtype=np.float64)
+    np.divide(deaths, n_risk * alive, out=a, where=ok)
+    np.divide(1.0, alive, out=b, where=ok)
+    c_cum = np.empty(n_cells, dtype=np.float64)
+    for g in range(bounds.size - 1):
+        rows = slice(bounds[g], bounds[g + 1])
+        c_cum[rows] = np.cumsum(a[rows])
+
+    # rows sorted by group, cluster, then time (cell order is time order within a group)
+    key = gcode * (int(cluster.max()) + 1) + cluster
+    order = np.lexsort((cell, key))
+    k = key[order]
+    w = weights[order]
+    rcell = cell[order]
+    first = np.concatenate([[True], k[1:] != k[:-1]])
+    start = np.flatnonzero(first)
+    size = np.diff(np.append(start, k.size))
+    seg_start = np.repeat(start, size)
+
+    def within(values: FloatArray) -> FloatArray:
+        """Cumulative sum restarted at each cluster."""
+        total = np.cumsum(values)
+        offset = np.concatenate([[0.0], total])[seg_start]
+        out: FloatArray = total - offset
+        return out
+
+    cluster_weight = np.repeat(np.add.reduceat(w, start), size)
+    alpha_after = cluster_weight - within(w)
+    alpha_before = alpha_after + w
+    beta_inc = w * (c_cum[rcell] - np.where(event[order], b[rcell], 0.0))
+    beta_after = within(beta_inc)
+    beta_before = beta_after - beta_inc
+    d_aa = alpha_after**2 - alpha_before**2
+    d_ab = alpha_after * beta_after - alpha_before * beta_before
+    d_bb = beta_after**2 - beta_before**2
+
+    # sum of alpha^2 at the start of each group: every cluster's full weight
+    group_first_cell = bounds[gcode[order][start]]
+    init_aa = np.bincount(
+        group_first_cell, weights=np.add.reduceat(w, start) ** 2, minlength=n_cells
+    )
+    s_aa = np.empty(n_cells, dtype=np.float64)
+    s_ab = np.empty(n_cells, dtype=np.float64)
+    s_bb = np.empty(n_cells, dtype=np.float64)
+    inc_aa = init_aa + np.bincount(rcell, weights=d_aa, minlength=n_cells)
+    inc_ab = np.bincount(rcell, weights=d_ab, minlength=n_cells)
+    inc_bb = np.bincount(rcell, weights=d_bb, minlength=n_cells)
+    for g in range(bounds.size - 1):
+        rows = slice(bounds[g], bounds[g + 1])
+        s_aa[rows] = np.cumsum(inc_aa[rows])
+        s_ab[rows] = np.cumsum(inc_ab[rows])
+        s_bb[rows] = np.cumsum(inc_bb[rows])
+    total_sq = c_cum**2 * s_aa + 2.0 * c_cum * s_ab + s_bb
+    std = surv * np.sqrt(np.maximum(total_sq, 0.0))
+    std[surv == 0] = 0.0
+    out: FloatArray = std
+    return out
 
 
 def pointwise_ci(
@@ -311,9 +466,9 @@ def _landmark_rows(sub: pd.DataFrame, query: FloatArray) -> dict[str, npt.NDArra
         values[before] = start
         return values
 
-    n_risk = sub["n_risk"].to_numpy(dtype=np.int64)[np.searchsorted(t, q, side="left")]
-    cum_event = np.concatenate([[0], np.cumsum(sub["n_event"].to_numpy(dtype=np.int64))])
-    cum_censor = np.concatenate([[0], np.cumsum(sub["n_censor"].to_numpy(dtype=np.int64))])
+    n_risk = sub["n_risk"].to_numpy()[np.searchsorted(t, q, side="left")]  # weighted: float
+    cum_event = np.concatenate([[0], np.cumsum(sub["n_event"].to_numpy())])
+    cum_censor = np.concatenate([[0], np.cumsum(sub["n_censor"].to_numpy())])
     return {
         "time": q,
         "n_risk": n_risk,
@@ -340,7 +495,9 @@ class KaplanMeierResult:
         One row per group and distinct time (event or censoring), as R
         ``summary(survfit(...), censored = TRUE)``: ``group, time, n_risk, n_event,
         n_censor, estimate, std_err, lower, upper``. ``estimate`` is S(t) just after
-        ``time``; ``std_err`` is the Greenwood standard error of S(t); ``lower``/``upper``
+        ``time``; ``std_err`` is the standard error of S(t) (Greenwood, or with
+        ``robust`` the infinitesimal jackknife; counts are weighted sums with
+        ``weights``); ``lower``/``upper``
         are pointwise limits (NaN where R reports NA: S = 0, and S = 1 for log-log).
     median
         One row per group: ``group, n, n_events, estimate, lower, upper, reached``.
@@ -353,7 +510,8 @@ class KaplanMeierResult:
     ci_method, confidence_level
         The pointwise CI transform and level.
     n, n_events
-        Subjects and events over all groups (per group in ``median``).
+        Subjects (rows) and event rows over all groups (per group in ``median``);
+        not weighted.
     n_excluded, exclusions
         Rows dropped for missing values, and why.
     method
@@ -517,8 +675,8 @@ def _median_frame(
         rows.append(
             {
                 "group": label,
-                "n": int(curves.n_event[rows_g].sum() + curves.n_censor[rows_g].sum()),
-                "n_events": int(curves.n_event[rows_g].sum()),
+                "n": int(curves.rows[rows_g].sum()),
+                "n_events": int(curves.event_rows[rows_g].sum()),
                 "estimate": estimate,
                 "lower": r_quantile_time(t, lower[rows_g]),
                 "upper": r_quantile_time(t, upper[rows_g]),
@@ -531,28 +689,94 @@ def _median_frame(
 
 
 def _km_method(
-    ci_method: CIMethod, confidence_level: float, *, reverse: bool, start: str | None = None
+    ci_method: CIMethod,
+    confidence_level: float,
+    *,
+    reverse: bool,
+    start: str | None = None,
+    weighting: _Weighting | None = None,
+    robust: bool = False,
 ) -> MethodInfo:
     what = "reverse Kaplan–Meier (censoring as the event)" if reverse else "Kaplan–Meier"
     if start:
         what += f" with delayed entry (at risk from {start})"
+    extra: dict[str, str | float | int | None] = {}
+    if weighting is not None and weighting.weights is not None:
+        what = f"weighted ({weighting.weights}) {what}"
+        extra["weights"] = weighting.weights
+    if robust:
+        variance = "infinitesimal jackknife" + (
+            f" (clusters: {weighting.cluster})"
+            if weighting is not None and weighting.cluster is not None
+            else " (each row its own cluster)"
+        )
+        extra["robust"] = True
+        extra["robust_default"] = weighting is not None and weighting.robust_default
+        extra["se_scale"] = "S (R logse = FALSE)"
+        if weighting is not None and weighting.cluster is not None:
+            extra["cluster"] = weighting.cluster
+    else:
+        variance = (
+            "Greenwood"
+            if weighting is None or weighting.weights is None
+            else ("Greenwood with weighted counts")
+        )
     return MethodInfo(
         estimator="reverse Kaplan-Meier" if reverse else "Kaplan-Meier",
         description=(
-            f"{what} product-limit estimate with Greenwood variance and "
+            f"{what} product-limit estimate with {variance} variance and "
             f"{confidence_level:.0%} pointwise confidence intervals on the {ci_method} scale; "
             "median and its interval by the rule of R quantile.survfit."
         ),
         options={
             "ci_method": ci_method,
             "confidence_level": confidence_level,
-            "variance": "Greenwood",
+            "variance": variance,
             "r_default_ci_method": "log",
             "extend": False,
             **({"start": start} if start else {}),
+            **extra,
         },
         reference=_KM_REFERENCE,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Weighting:
+    """The weight and cluster columns of a fit, and whether ``robust`` was left to R's rule."""
+
+    weights: str | None
+    cluster: str | None
+    robust_default: bool
+
+
+def _check_weighting(
+    data: object, weights: object, robust: object, cluster: object, start: str | None
+) -> _Weighting:
+    """Validate ``weights``/``robust``/``cluster`` (every weight problem in one error)."""
+    weights = check_column_argument(weights, "weights")
+    cluster = check_column_argument(cluster, "cluster")
+    if robust is not None and not isinstance(robust, bool):
+        msg = f"`robust` must be True, False or None; got {robust!r}."
+        raise AnalysisError(msg)
+    if robust is False and cluster is not None:
+        msg = (
+            f"`cluster={cluster!r}` asks for the clustered robust variance but `robust=False`; "
+            "drop `robust=False` (a cluster implies the robust variance, as in R; R ignores "
+            "the cluster with a warning instead)."
+        )
+        raise AnalysisError(msg)
+    if start is not None and (weights is not None or cluster is not None or robust):
+        msg = (
+            "`weights`, `robust` and `cluster` are not available together with `start` "
+            "(delayed entry) in kaplan_meier: that combination is not verified against R. "
+            "Use R's survfit(Surv(start, time, event) ~ by, weights = w, id = id), or drop "
+            "`start`."
+        )
+        raise AnalysisError(msg)
+    if weights is not None and isinstance(data, pd.DataFrame):
+        check_weights(data, weights, zero_allowed=True)
+    return _Weighting(weights=weights, cluster=cluster, robust_default=robust is None)
 
 
 def _fit(
@@ -563,9 +787,26 @@ def _fit(
     by: str | None,
     flip: bool,
     start: str | None = None,
+    weights: str | None = None,
+    robust: bool | None = None,
+    cluster: str | None = None,
 ) -> tuple[_Curves, list[object], int, tuple[str, ...]]:
-    """Prepare inputs and fit the curves; ``flip`` makes censoring the event."""
-    prepared = prepare(data, {"time": time, "event": event, "by": by, "start": start})
+    """Prepare inputs and fit the curves; ``flip`` makes censoring the event.
+
+    ``robust=None`` follows R's ``survfitKM`` rule: the infinitesimal-jackknife
+    variance when a cluster is given or any weight is not a whole number.
+    """
+    prepared = prepare(
+        data,
+        {
+            "time": time,
+            "event": event,
+            "by": by,
+            "start": start,
+            "weights": weights,
+            "cluster": cluster,
+        },
+    )
     frame = prepared.frame
     t = as_time(frame[time], time) + 0.0  # + 0.0 turns -0.0 into 0.0
     entry = None if start is None else as_start(frame[start], t, start=start, time=time) + 0.0
@@ -577,7 +818,14 @@ def _fit(
         codes = np.zeros(t.size, dtype=np.int64)
     else:
         labels, codes = factor_codes(frame[by])
-    curves = _km_curves(t, e, codes, len(labels), entry)
+    w = weight_values(frame, weights)
+    if robust is None:
+        robust = cluster is not None or (w is not None and bool(np.any(w != np.floor(w))))
+    clusters: IntArray | None = None
+    if robust:
+        found = cluster_codes(frame, cluster)
+        clusters = np.arange(t.size, dtype=np.int64) if found is None else found
+    curves = _km_curves(t, e, codes, len(labels), entry, weights=w, cluster=clusters)
     return curves, labels, prepared.n_excluded, prepared.exclusions
 
 
@@ -590,6 +838,9 @@ def kaplan_meier(
     ci_method: CIMethod = "log-log",
     confidence_level: float = 0.95,
     start: str | None = None,
+    weights: str | None = None,
+    robust: bool | None = None,
+    cluster: str | None = None,
 ) -> KaplanMeierResult:
     """Kaplan–Meier survival curves with Greenwood SEs, pointwise CIs and medians.
 
@@ -614,6 +865,22 @@ def kaplan_meier(
         Optional column of entry times (delayed entry, left truncation), R's
         ``Surv(start, time, event)``: a row is at risk at ``t`` when
         ``start < t <= time``. Each row must have ``start < time``.
+    weights
+        Optional column of case weights, R's ``survfit(..., weights = w)`` (e.g.
+        inverse-probability weights): finite and >= 0 (zero-weight rows are kept, as
+        R, and change nothing but add their time to the table). ``n_risk``,
+        ``n_event`` and ``n_censor`` become weighted sums; ``n``/``n_events`` still
+        count rows.
+    robust
+        ``True``: infinitesimal-jackknife (robust) standard error of S(t), R's
+        ``robust = TRUE``; ``False``: Greenwood with weighted counts. Default
+        ``None`` follows R: robust when ``cluster`` is given or any weight is not a
+        whole number, Greenwood otherwise. ``result.method.options["variance"]``
+        records which was used.
+    cluster
+        Optional column of cluster identifiers (e.g. patient id when a patient has
+        several rows), R's ``cluster = id``: the influence is summed within each
+        cluster (within each group) before squaring. Implies ``robust``.
 
     Returns
     -------
@@ -625,9 +892,11 @@ def kaplan_meier(
     ------
     AnalysisError
         A column is missing, times are negative or non-numeric, events are not 0/1,
-        or an argument is invalid.
+        a weight is not a finite number >= 0 (every such row is named), or an
+        argument is invalid (e.g. ``cluster`` with ``robust=False``, or weights with
+        ``start``).
     DegenerateDataError
-        No complete rows remain.
+        No complete rows remain, or ``cluster`` has a single value.
 
     Warns
     -----
@@ -697,8 +966,17 @@ def kaplan_meier(
     level = check_confidence_level(confidence_level)
     if start is not None:
         start = check_column_name(start, "start")
+    weighting = _check_weighting(data, weights, robust, cluster, start)
     curves, labels, n_excluded, exclusions = _fit(
-        data, time=time, event=event, by=by, flip=False, start=start
+        data,
+        time=time,
+        event=event,
+        by=by,
+        flip=False,
+        start=start,
+        weights=weighting.weights,
+        robust=robust,
+        cluster=weighting.cluster,
     )
     return _km_result(
         curves,
@@ -710,6 +988,7 @@ def kaplan_meier(
         exclusions=exclusions,
         reverse=False,
         start=start,
+        weighting=weighting,
     )
 
 
@@ -724,10 +1003,10 @@ def _km_result(
     exclusions: tuple[str, ...],
     reverse: bool,
     start: str | None = None,
+    weighting: _Weighting | None = None,
 ) -> KaplanMeierResult:
     collector = WarningCollector()
-    with np.errstate(invalid="ignore"):  # 0 * inf at S = 0 is NaN, as R's NaN
-        std_err = curves.surv * curves.se_log
+    std_err = curves.std_err
     lower, upper = pointwise_ci(
         curves.surv, curves.se_log, ci_method=ci_method, confidence_level=confidence_level
     )
@@ -765,11 +1044,18 @@ def _km_result(
         by=by,
         ci_method=ci_method,
         confidence_level=confidence_level,
-        n=int(curves.n_event.sum() + curves.n_censor.sum()),
-        n_events=int(curves.n_event.sum()),
+        n=int(curves.rows.sum()),
+        n_events=int(curves.event_rows.sum()),
         n_excluded=n_excluded,
         exclusions=exclusions,
-        method=_km_method(ci_method, confidence_level, reverse=reverse, start=start),
+        method=_km_method(
+            ci_method,
+            confidence_level,
+            reverse=reverse,
+            start=start,
+            weighting=weighting,
+            robust=curves.robust,
+        ),
         warnings=collector.as_tuple(),
     )
 
