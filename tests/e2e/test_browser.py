@@ -163,7 +163,10 @@ def test_excel_file_to_report_with_km_figure(page: Page, renamed_demo: Path, sho
     page.goto("/")
     page.get_by_role("navigation").get_by_role("link", name="1 · Cohort").click()
     page.get_by_label("Patient sheet or workbook").set_input_files(renamed_demo)
-    page.get_by_role("button", name="Upload and check").click()
+    # reading and validating the 40,000-row demo workbook takes about 5 s on a quiet
+    # machine and several times that on a loaded one: wait for it, not for Playwright's
+    # default 30 s
+    page.get_by_role("button", name="Upload and check").click(timeout=180_000)
 
     status = page.get_by_test_id("validation-status")
     expect(status).to_contain_text("150 patients")
