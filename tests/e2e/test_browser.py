@@ -191,7 +191,9 @@ def test_excel_file_to_report_with_km_figure(page: Page, renamed_demo: Path, sho
     expect(page.get_by_text("Imported 150 patients")).to_be_visible()
     page.get_by_role("link", name="Continue to the analysis →").click()
 
-    page.get_by_label("Tumour burden and the efficacy and safety of CD19 CAR-T cells").check()
+    page.get_by_label(
+        "Tumour burden before infusion and the efficacy and safety of CAR-T cells"
+    ).check()
     page.get_by_role("button", name="Run the plan").click()
     expect(page.get_by_test_id("job-done")).to_be_visible(timeout=120_000)
 
