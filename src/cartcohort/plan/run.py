@@ -20,7 +20,7 @@ import dataclasses
 import inspect
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from cartcohort._pool import NOT_SENT, WORKER_LOST, WorkerPool
 from cartcohort.ard import AnalysisOutput, PlanResult
@@ -91,6 +91,13 @@ def _skip_reason(spec: Any, ctx: Context, exc: Skip, note: str) -> str:
     return f"Skipped: {text}." + (f" ({note})" if note else "")
 
 
+def _not_done(spec: Any, status: Literal["skipped", "failed"], reason: str) -> AnalysisOutput:
+    """The output of an analysis that was skipped or could not be computed."""
+    return AnalysisOutput(
+        id=spec.id, kind=spec.type, title=spec.title, status=status, reason=reason
+    )
+
+
 def _run_analysis(spec: Any, ctx: Context) -> AnalysisOutput:
     runner = RUNNERS[spec.type]
     note = ""
@@ -98,40 +105,20 @@ def _run_analysis(spec: Any, ctx: Context) -> AnalysisOutput:
         try:
             ctx, note = restrict(ctx, spec.population)
         except CartcohortError as exc:
-            return AnalysisOutput(
-                id=spec.id,
-                kind=spec.type,
-                title=spec.title,
-                status="failed",
-                reason=f"Not computed: {exc}",
-            )
+            return _not_done(spec, "failed", f"Not computed: {exc}")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             output = runner(spec, ctx)
         except Skip as exc:
-            return AnalysisOutput(
-                id=spec.id,
-                kind=spec.type,
-                title=spec.title,
-                status="skipped",
-                reason=_skip_reason(spec, ctx, exc, note),
-            )
+            return _not_done(spec, "skipped", _skip_reason(spec, ctx, exc, note))
         except CartcohortError as exc:
-            return AnalysisOutput(
-                id=spec.id,
-                kind=spec.type,
-                title=spec.title,
-                status="failed",
-                reason=f"Not computed: {exc}",
-            )
+            return _not_done(spec, "failed", f"Not computed: {exc}")
         except Exception as exc:  # a bug: this analysis fails, the others and the report go on
-            return AnalysisOutput(
-                id=spec.id,
-                kind=spec.type,
-                title=spec.title,
-                status="failed",
-                reason=f"{_INTERNAL} ({type(exc).__name__}: {exc}). This is "
+            return _not_done(
+                spec,
+                "failed",
+                f"{_INTERNAL} ({type(exc).__name__}: {exc}). This is "
                 "a bug in cartcohort, not a problem with the data; please report it.",
             )
     if note:
